@@ -1,0 +1,276 @@
+/**
+ * Reads the environment (and a .env file) once, validates it, and hands out a typed `Config`.
+ * A missing or malformed value becomes a `ConfigError` whose message is the one line printed at
+ * start-up: it names the variable and what it expects. Every variable is documented in .env.example.
+ */
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const list = z
+  .string()
+  .describe('a comma-separated list')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .describe('true or false')
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+const millis = z.coerce.number().int().min(0).describe('a whole number of milliseconds');
+const port = z.coerce.number().int().min(0).max(65535).describe('a TCP port number (0-65535)');
+const count = z.coerce.number().int().min(1).describe('a whole number of at least 1');
+
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'an http(s) URL')
+  .describe('an http(s) URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const storeUrl = z
+  .string()
+  .regex(/^(sqlite:\/\/.+|redis(s)?:\/\/.+|memory:\/\/.*)$/)
+  .describe('sqlite://path, redis://host:port[/db] or memory://');
+
+const schema = z.object({
+  ACEDATA_API_TOKEN: z.string().min(1).describe('your AceData Cloud API token'),
+  ACEDATA_BASE_URL: httpUrl.prefault('https://api.acedata.cloud'),
+  DEFAULT_MODEL: z.string().min(1).prefault('gemini-2.5-pro'),
+  ALLOWED_MODELS: list.prefault(
+    'gemini-2.5-pro,gemini-2.5-flash,gemini-2.0-flash,gemini-3.0-pro,gemini-3-flash-preview,gemini-3.1-pro,gemini-3.5-flash',
+  ),
+  SYSTEM_PROMPT: z
+    .string()
+    .prefault(
+      'You are a helpful assistant in a team chat. Answer concisely and use Markdown where it helps.',
+    ),
+  STORE_URL: storeUrl.prefault('sqlite://./data/gemini-chat-bot.sqlite'),
+  STORE_PREFIX: z.string().min(1).prefault('gcb'),
+  HISTORY_MAX_TURNS: count.prefault(40),
+  HISTORY_MAX_CHARS: count.prefault(100_000),
+  UPSTREAM_CONNECT_TIMEOUT_MS: millis.prefault(10_000),
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: millis.prefault(180_000),
+  UPSTREAM_IDLE_TIMEOUT_MS: millis.prefault(60_000),
+  UPSTREAM_MAX_RETRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .describe('a whole number from 0 to 10')
+    .prefault(2),
+  UPSTREAM_MAX_CONCURRENCY: count.prefault(20),
+  REASONING_DISPLAY: z.enum(['status', 'text', 'hidden']).prefault('status'),
+  ATTACHMENT_MAX_BYTES: count.prefault(20 * 1024 * 1024),
+  TEXT_ATTACHMENT_MAX_BYTES: count.prefault(200 * 1024),
+  ATTACHMENT_TIMEOUT_MS: millis.prefault(30_000),
+  RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .describe('a whole number (0 turns the limit off)')
+    .prefault(10),
+  ALLOW_USERS: list.prefault(''),
+  BLOCK_USERS: list.prefault(''),
+  ALLOW_ROLES: list.prefault(''),
+  BLOCK_ROLES: list.prefault(''),
+  ALLOW_CHANNELS: list.prefault(''),
+  BLOCK_CHANNELS: list.prefault(''),
+  ADMIN_USERS: list.prefault(''),
+  ALLOW_DMS: bool.prefault('true'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
+  PORT: port.prefault(3000),
+  SHUTDOWN_GRACE_MS: millis.prefault(20_000),
+  DISCORD_TOKEN: z.string().min(1).optional(),
+  DISCORD_API_URL: httpUrl.optional(),
+  DISCORD_GUILD_ID: z.string().regex(/^\d+$/).describe('a Discord guild id (digits)').optional(),
+  DISCORD_SHARDS: z
+    .string()
+    .regex(/^(auto|\d+)$/)
+    .describe('a number of shards or "auto"')
+    .optional(),
+  DISCORD_SHARD_IDS: z
+    .string()
+    .regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/)
+    .describe('shard ids such as 0-3 or 0,2')
+    .optional(),
+  DISCORD_SHARD_COUNT: count.optional(),
+  SLACK_BOT_TOKEN: z
+    .string()
+    .regex(/^xoxb-/)
+    .describe('a Slack bot token (xoxb-…)')
+    .optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/)
+    .describe('a Slack app-level token (xapp-…)')
+    .optional(),
+  SLACK_API_URL: httpUrl.optional(),
+  SLACK_FOLLOW_THREADS: bool.prefault('true'),
+  SLACK_NATIVE_STREAMING: bool.prefault('true'),
+});
+
+type Env = z.output<typeof schema>;
+
+export interface Config {
+  upstream: {
+    apiToken: string;
+    baseUrl: string;
+    connectTimeoutMs: number;
+    firstByteTimeoutMs: number;
+    idleTimeoutMs: number;
+    maxRetries: number;
+    maxConcurrency: number;
+  };
+  models: { default: string; allowed: string[] };
+  systemPrompt: string;
+  store: { url: string; prefix: string };
+  history: { maxTurns: number; maxChars: number };
+  reasoningDisplay: 'status' | 'text' | 'hidden';
+  attachments: { maxBytes: number; maxTextBytes: number; timeoutMs: number };
+  access: {
+    ratePerMinute: number;
+    allowUsers: string[];
+    blockUsers: string[];
+    allowRoles: string[];
+    blockRoles: string[];
+    allowChannels: string[];
+    blockChannels: string[];
+    adminUsers: string[];
+    allowDms: boolean;
+  };
+  logLevel: Env['LOG_LEVEL'];
+  port: number;
+  shutdownGraceMs: number;
+  discord:
+    | {
+        token: string;
+        apiUrl: string | undefined;
+        guildId: string | undefined;
+        shards: string | undefined;
+        shardIds: string | undefined;
+        shardCount: number | undefined;
+      }
+    | undefined;
+  slack:
+    | {
+        botToken: string;
+        signingSecret: string | undefined;
+        appToken: string | undefined;
+        apiUrl: string | undefined;
+        followThreads: boolean;
+        nativeStreaming: boolean;
+      }
+    | undefined;
+}
+
+/** Loads .env (if present) into process.env without overriding what is already set. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** Validates `env`; throws `ConfigError` naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, as in most .env tooling.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const expected =
+      descriptionOf(schema.shape[variable as keyof typeof schema.shape]) ?? expectationOf(issue);
+    const problem = present[variable] === undefined ? 'is required' : 'is malformed';
+    throw new ConfigError(variable, `${variable} ${problem}: expected ${expected}.`);
+  }
+  const e = parsed.data;
+  if (!e.ALLOWED_MODELS.includes(e.DEFAULT_MODEL)) {
+    throw new ConfigError('DEFAULT_MODEL', `DEFAULT_MODEL "${e.DEFAULT_MODEL}" is not in ALLOWED_MODELS.`);
+  }
+  if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET',
+      'SLACK_SIGNING_SECRET is required: HTTP mode (no SLACK_APP_TOKEN) checks every request signature with it.',
+    );
+  }
+  return {
+    upstream: {
+      apiToken: e.ACEDATA_API_TOKEN,
+      baseUrl: e.ACEDATA_BASE_URL,
+      connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
+      firstByteTimeoutMs: e.UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+      idleTimeoutMs: e.UPSTREAM_IDLE_TIMEOUT_MS,
+      maxRetries: e.UPSTREAM_MAX_RETRIES,
+      maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY,
+    },
+    models: { default: e.DEFAULT_MODEL, allowed: e.ALLOWED_MODELS },
+    systemPrompt: e.SYSTEM_PROMPT,
+    store: { url: e.STORE_URL, prefix: e.STORE_PREFIX },
+    history: { maxTurns: e.HISTORY_MAX_TURNS, maxChars: e.HISTORY_MAX_CHARS },
+    reasoningDisplay: e.REASONING_DISPLAY,
+    attachments: {
+      maxBytes: e.ATTACHMENT_MAX_BYTES,
+      maxTextBytes: e.TEXT_ATTACHMENT_MAX_BYTES,
+      timeoutMs: e.ATTACHMENT_TIMEOUT_MS,
+    },
+    access: {
+      ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
+      allowUsers: e.ALLOW_USERS,
+      blockUsers: e.BLOCK_USERS,
+      allowRoles: e.ALLOW_ROLES,
+      blockRoles: e.BLOCK_ROLES,
+      allowChannels: e.ALLOW_CHANNELS,
+      blockChannels: e.BLOCK_CHANNELS,
+      adminUsers: e.ADMIN_USERS,
+      allowDms: e.ALLOW_DMS,
+    },
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    discord: e.DISCORD_TOKEN
+      ? {
+          token: e.DISCORD_TOKEN,
+          apiUrl: e.DISCORD_API_URL,
+          guildId: e.DISCORD_GUILD_ID,
+          shards: e.DISCORD_SHARDS,
+          shardIds: e.DISCORD_SHARD_IDS,
+          shardCount: e.DISCORD_SHARD_COUNT,
+        }
+      : undefined,
+    slack: e.SLACK_BOT_TOKEN
+      ? {
+          botToken: e.SLACK_BOT_TOKEN,
+          signingSecret: e.SLACK_SIGNING_SECRET,
+          appToken: e.SLACK_APP_TOKEN,
+          apiUrl: e.SLACK_API_URL,
+          followThreads: e.SLACK_FOLLOW_THREADS,
+          nativeStreaming: e.SLACK_NATIVE_STREAMING,
+        }
+      : undefined,
+  };
+}
+
+/** The `.describe()` text of a field, looking through `.prefault()` and `.optional()` wrappers. */
+function descriptionOf(field: z.ZodType | undefined): string | undefined {
+  let current: z.ZodType | undefined = field;
+  while (current) {
+    if (current.description) return current.description;
+    const inner: unknown = (current.def as { innerType?: unknown }).innerType;
+    current = inner instanceof z.ZodType ? inner : undefined;
+  }
+  return undefined;
+}
+
+function expectationOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') return `one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'too_small') return `at least ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `at most ${String(issue.maximum)}`;
+  return issue.message.toLowerCase();
+}

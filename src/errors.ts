@@ -1,0 +1,124 @@
+/**
+ * The one error family of the bot. Every failure a user or an operator must hear about is one of
+ * these, carrying a stable `code` to branch on and the facts an operator needs (status, trace id).
+ * They become words for the user in exactly one place: `describeError` in src/engine/describe-error.ts.
+ */
+export class AppError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Codes the upstream API documents, plus the ones the client raises itself. */
+export type UpstreamErrorCode =
+  | 'token_mismatched'
+  | 'api_not_implemented'
+  | 'invalid_token'
+  | 'used_up'
+  | 'forbidden'
+  | 'no_api'
+  | 'too_many_requests'
+  | 'api_error'
+  | 'timeout'
+  | 'network'
+  /** The body ended before `data: [DONE]`: a cut stream, never a silent success. */
+  | 'stream_cut'
+  /** The upstream answered something that is not the documented format. */
+  | 'bad_response';
+
+export class UpstreamError extends AppError {
+  declare readonly code: UpstreamErrorCode;
+  /** HTTP status, when the upstream answered one. */
+  readonly status: number | undefined;
+  /** The upstream's `trace_id`, for the operator and for support requests. */
+  readonly traceId: string | undefined;
+  /** From a Retry-After header, when there was one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: UpstreamErrorCode,
+    message: string,
+    details: { status?: number; traceId?: string; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(code, message, { cause: details.cause });
+    this.status = details.status;
+    this.traceId = details.traceId;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** The history store (SQLite, Redis) could not be reached or answered an error. */
+export class StoreUnavailableError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store_unavailable', message, options);
+  }
+}
+
+export type AttachmentErrorCode = 'too_large' | 'unsupported' | 'download_failed' | 'not_a_file';
+
+/** An attachment that cannot be sent upstream; the turn goes on without it and the user is told. */
+export class AttachmentError extends AppError {
+  declare readonly code: AttachmentErrorCode;
+  readonly fileName: string;
+
+  constructor(code: AttachmentErrorCode, fileName: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.fileName = fileName;
+  }
+}
+
+export type UserInputErrorCode =
+  | 'empty_prompt'
+  | 'unknown_command'
+  | 'model_not_allowed'
+  | 'bad_argument'
+  | 'not_permitted';
+
+/** The user asked for something the bot will not do as asked; `message` is already user-facing. */
+export class UserInputError extends AppError {
+  declare readonly code: UserInputErrorCode;
+
+  constructor(code: UserInputErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+export type RefusedCode = 'rate_limited' | 'blocked' | 'dms_disabled' | 'shutting_down';
+
+/** Access control or a quota refused the turn before any upstream call. */
+export class RefusedError extends AppError {
+  declare readonly code: RefusedCode;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: RefusedCode, message: string, retryAfterMs?: number) {
+    super(code, message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * A platform refused a send or an edit for rate limiting. Reply sinks throw it so the renderer can
+ * wait `retryAfterMs`, widen its interval and try again with the newest text.
+ */
+export class PlatformRateLimitError extends AppError {
+  readonly retryAfterMs: number;
+
+  constructor(retryAfterMs: number, message = 'rate limited by the platform', options?: { cause?: unknown }) {
+    super('platform_rate_limited', message, options);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Configuration is missing or malformed; `message` is the one line printed at start-up. */
+export class ConfigError extends AppError {
+  readonly variable: string;
+
+  constructor(variable: string, message: string) {
+    super('config_invalid', message);
+    this.variable = variable;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The seams of the storage layer. Every backend (memory, SQLite file, Redis) implements the same
+ * interfaces, so one code path serves one process and many. See src/store/create-store.ts.
+ */
+import type { Usage } from '../upstream/types.js';
+
+export type PlatformName = 'discord' | 'slack' | 'console';
+
+/** One conversation = one thread on one platform. */
+export interface ConversationKey {
+  platform: PlatformName;
+  /** Discord guild id (or `@dm`), Slack team id, console session id. */
+  workspace: string;
+  channel: string;
+  /** Thread id (Discord thread channel, Slack thread_ts); for a DM without threads, the channel again. */
+  thread: string;
+}
+
+/** `platform:workspace:channel:thread`, the id used in store keys and logs. */
+export function conversationId(key: ConversationKey): string {
+  return `${key.platform}:${key.workspace}:${key.channel}:${key.thread}`;
+}
+
+/**
+ * An attachment as history keeps it: a reference, never the bytes. It is resolved into something
+ * downloadable only when a request is built (Discord CDN URLs expire; Slack files need the token).
+ */
+export interface AttachmentRef {
+  platform: PlatformName;
+  /** Platform file id (Slack `F…`, Discord attachment id) or, for the console, an absolute path. */
+  id: string;
+  /** The URL seen when the message arrived; may have expired by the time it is resolved. */
+  url?: string;
+  /** Where the file lives on the platform (Discord channel + message id), for URL refresh. */
+  location?: { channel: string; message: string };
+  name: string;
+  mimeType: string;
+  size: number;
+}
+
+export interface TurnAuthor {
+  id: string;
+  name: string;
+}
+
+export interface Turn {
+  role: 'user' | 'assistant';
+  text: string;
+  attachments: AttachmentRef[];
+  author?: TurnAuthor;
+  /** Platform message ids: the user's message, or every message the reply was split into. */
+  messageIds: string[];
+  createdAt: number;
+  /** On assistant turns: which model answered and what it cost. */
+  model?: string;
+  usage?: Usage;
+}
+
+/** Where a setting applies; a thread's setting overrides its channel's. */
+export interface SettingsScope {
+  platform: PlatformName;
+  workspace: string;
+  channel: string;
+  thread?: string;
+}
+
+export interface ConversationSettings {
+  model?: string;
+  systemPrompt?: string;
+}
+
+export interface HistoryStore {
+  load(key: ConversationKey): Promise<Turn[]>;
+  /**
+   * Appends whole turns in one write (the user turn and its answer together), so a failed or
+   * cancelled reply never leaves half a turn. `replaceLastAssistant` drops the last assistant turn
+   * first (Regenerate); `replaceFromMessage` drops the turn with that user message id and
+   * everything after it (the user edited their prompt).
+   */
+  append(
+    key: ConversationKey,
+    turns: Turn[],
+    options?: { replaceLastAssistant?: boolean; replaceFromMessage?: string },
+  ): Promise<void>;
+  reset(key: ConversationKey): Promise<void>;
+  /** Which conversation a platform message (user's or bot's) belongs to, for reply chains. */
+  findByMessage(platform: PlatformName, messageId: string): Promise<ConversationKey | undefined>;
+  /** Records that a platform message belongs to a conversation (done by `append` for its turns). */
+  linkMessage(platform: PlatformName, messageId: string, key: ConversationKey): Promise<void>;
+}
+
+export interface SettingsStore {
+  /** The settings stored at exactly this scope. */
+  get(scope: SettingsScope): Promise<ConversationSettings>;
+  /** Thread settings over channel settings; undefined fields fall back to configuration. */
+  resolve(scope: SettingsScope): Promise<ConversationSettings>;
+  /** Merges `patch`; a field set to `null` is cleared. */
+  set(
+    scope: SettingsScope,
+    patch: { [K in keyof ConversationSettings]?: ConversationSettings[K] | null },
+  ): Promise<void>;
+}
+
+export interface UsageTotals extends Usage {
+  requests: number;
+}
+
+export interface UsageStore {
+  add(key: ConversationKey, userId: string, usage: Usage): Promise<void>;
+  forConversation(key: ConversationKey): Promise<UsageTotals>;
+  forUser(platform: PlatformName, userId: string): Promise<UsageTotals>;
+}
+
+/** Set-if-absent with a TTL: the first caller for an id gets true, every later one false. */
+export interface Deduplicator {
+  claim(id: string, ttlMs: number): Promise<boolean>;
+}
+
+export interface HeldLock {
+  /** Monotonic fencing token: a later holder always has a larger one. */
+  readonly token: number;
+  /** False once the lock was lost (expired and taken by another holder). */
+  readonly held: boolean;
+  release(): Promise<void>;
+}
+
+/**
+ * One holder at a time per conversation, waiting in arrival order. The lock is renewed while held
+ * and expires `ttlMs` after a crashed holder stopped renewing it.
+ */
+export interface ConversationLocks {
+  acquire(id: string, options?: { ttlMs?: number; signal?: AbortSignal }): Promise<HeldLock>;
+}
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  /** When refused: how long until the next request would be allowed. */
+  retryAfterMs: number;
+}
+
+/** A sliding-window limit, e.g. requests per user per minute, shared by every instance. */
+export interface RateLimiter {
+  hit(id: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
+}
+
+/**
+ * Caps concurrent upstream requests per API token across instances. Excess callers wait in a fair
+ * queue; `onQueued` tells them their place so the user sees "queued" rather than an error.
+ */
+export interface ConcurrencyGate {
+  acquire(options?: {
+    signal?: AbortSignal;
+    onQueued?: (position: number) => void;
+  }): Promise<() => Promise<void>>;
+  /** How many callers are waiting now (for metrics). */
+  queueLength(): number;
+}
+
+/** Everything the bot keeps, built from STORE_URL by `createStore`. */
+export interface Store {
+  readonly kind: 'memory' | 'sqlite' | 'redis';
+  readonly history: HistoryStore;
+  readonly settings: SettingsStore;
+  readonly usage: UsageStore;
+  readonly dedupe: Deduplicator;
+  readonly locks: ConversationLocks;
+  readonly rateLimiter: RateLimiter;
+  readonly upstreamGate: ConcurrencyGate;
+  /** Round-trips to the backend; throws `StoreUnavailableError` fast when it cannot. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
