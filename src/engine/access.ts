@@ -1,0 +1,42 @@
+/**
+ * Allow and block lists, shared by every platform. Block lists win over allow lists; an empty allow
+ * list allows everyone. The per-user rate limit is not here: it needs the store and lives in the engine.
+ */
+import type { Config } from '../config.js';
+import { RefusedError } from '../errors.js';
+
+export interface AccessSubject {
+  userId: string;
+  /** Discord role ids; Slack has none. */
+  roleIds?: string[];
+  /** The channel and, for a thread, its parent: a rule on either applies. */
+  channelIds: string[];
+  isDm: boolean;
+}
+
+export function checkAccess(policy: Config['access'], who: AccessSubject): RefusedError | undefined {
+  const roles = who.roleIds ?? [];
+  const blocked =
+    policy.blockUsers.includes(who.userId) ||
+    roles.some((role) => policy.blockRoles.includes(role)) ||
+    who.channelIds.some((channel) => policy.blockChannels.includes(channel));
+  if (blocked) return new RefusedError('blocked', 'Sorry, you are not allowed to use this bot here.');
+
+  if (who.isDm && !policy.allowDms) {
+    return new RefusedError(
+      'dms_disabled',
+      'This bot does not answer direct messages. Mention it in a channel instead.',
+    );
+  }
+  if (policy.allowUsers.length > 0 || policy.allowRoles.length > 0) {
+    const allowed =
+      policy.allowUsers.includes(who.userId) || roles.some((role) => policy.allowRoles.includes(role));
+    if (!allowed) return new RefusedError('blocked', 'Sorry, you are not allowed to use this bot.');
+  }
+  if (!who.isDm && policy.allowChannels.length > 0) {
+    if (!who.channelIds.some((channel) => policy.allowChannels.includes(channel))) {
+      return new RefusedError('blocked', 'This bot is not enabled in this channel.');
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,70 @@
+/**
+ * The one place where any error becomes the sentence a chat user reads. Adapters and the renderer
+ * never word errors themselves: they call `describeError`. Operators get the details (status,
+ * code, trace id, cause) from the log line written where the error was caught.
+ */
+import {
+  AppError,
+  AttachmentError,
+  ConfigError,
+  PlatformRateLimitError,
+  RefusedError,
+  StoreUnavailableError,
+  UpstreamError,
+  UserInputError,
+} from '../errors.js';
+
+const UPSTREAM_SENTENCES: Record<UpstreamError['code'], string> = {
+  invalid_token:
+    "The model service refused this bot's API token. An operator needs to check ACEDATA_API_TOKEN.",
+  token_mismatched:
+    'The model service rejected the request (token_mismatched). An operator needs to check the bot.',
+  api_not_implemented:
+    'The model service does not support this request; the model or a setting may not be available.',
+  no_api: 'The model service does not know this endpoint. An operator needs to check ACEDATA_BASE_URL.',
+  used_up: "The bot's AceData credit is used up. An operator needs to top it up.",
+  forbidden: 'The model service does not allow this request for this bot.',
+  too_many_requests: 'The model service is rate limiting the bot right now. Please try again in a minute.',
+  api_error: 'The model service failed to answer.',
+  timeout: 'The model took too long to answer.',
+  network: 'The bot could not reach the model service.',
+  stream_cut: 'The connection to the model service was cut off mid-answer.',
+  bad_response: 'The model service sent an answer the bot could not read.',
+};
+
+/** A short, readable sentence for `error`, with the upstream trace id when there is one. */
+export function describeError(error: unknown): string {
+  if (error instanceof UpstreamError) {
+    const sentence = UPSTREAM_SENTENCES[error.code] ?? UPSTREAM_SENTENCES.api_error;
+    return error.traceId ? `${sentence} (trace id ${error.traceId})` : sentence;
+  }
+  if (error instanceof StoreUnavailableError) {
+    return 'Storage is unavailable right now, so the bot cannot keep this conversation. Please try again shortly.';
+  }
+  if (error instanceof AttachmentError) {
+    const why: Record<AttachmentError['code'], string> = {
+      too_large: 'is too large to send to the model',
+      unsupported: 'is a file type the model cannot read',
+      download_failed: 'could not be downloaded',
+      not_a_file: 'is not a file',
+    };
+    return `${error.fileName} ${why[error.code]}.`;
+  }
+  if (error instanceof UserInputError || error instanceof RefusedError || error instanceof ConfigError) {
+    return error.message;
+  }
+  if (error instanceof PlatformRateLimitError) {
+    return 'The chat platform is rate limiting the bot. Please try again shortly.';
+  }
+  if (isAbort(error)) return 'Stopped.';
+  if (error instanceof AppError) return `Something went wrong (${error.code}).`;
+  return 'Something went wrong inside the bot. The operator can find the details in the log.';
+}
+
+/** True for the errors an AbortSignal produces (user pressed Stop, shutdown). */
+export function isAbort(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR')
+  );
+}

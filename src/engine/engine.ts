@@ -1,0 +1,384 @@
+/**
+ * The conversation engine: one turn end to end, the same for every platform. An adapter hands it a
+ * normalized `IncomingTurn` and a `ReplySink`; the engine checks the user's rate limit, takes the
+ * conversation's lock (turns of one thread are answered one at a time, in order), builds the request
+ * from history within the budget, streams the answer through the `ReplyRenderer` into the sink and
+ * writes the user turn and the answer to history together, only when the answer is complete.
+ */
+import type { Config } from '../config.js';
+import { RefusedError, UserInputError } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  type ConversationKey,
+  conversationId,
+  type HeldLock,
+  type PlatformName,
+  type SettingsScope,
+  type Store,
+  type Turn,
+  type UsageTotals,
+} from '../store/types.js';
+import type { UpstreamClient, Usage } from '../upstream/types.js';
+import { buildMessages } from './build-request.js';
+import { describeError, isAbort } from './describe-error.js';
+import { fitHistory } from './history-budget.js';
+import { ReplyRenderer } from './renderer.js';
+import type { AttachmentResolver, IncomingTurn, ReplySink, TurnOutcome } from './types.js';
+
+export interface EngineDependencies {
+  config: Config;
+  upstream: UpstreamClient;
+  store: Store;
+  logger: Logger;
+  resolvers?: Partial<Record<PlatformName, AttachmentResolver>>;
+  observer?: EngineObserver;
+}
+
+/** Hooks for metrics (src/ops): the engine reports, it does not know Prometheus. */
+export interface EngineObserver {
+  turnStarted?(platform: PlatformName): void;
+  firstContent?(platform: PlatformName, msSinceStart: number): void;
+  turnFinished?(
+    platform: PlatformName,
+    outcome: TurnOutcome['status'],
+    info: { ms: number; usage?: Usage; edits: number; posts: number; rateLimits: number },
+  ): void;
+}
+
+export interface HandleTurnOptions {
+  signal?: AbortSignal;
+  /** Called with a status while the model reasons, and with undefined once it writes (Slack's assistant status). */
+  onReasoningStatus?: (text: string | undefined) => void;
+  /** Every content delta as it arrives, for sinks that append rather than edit (the console). */
+  onContent?: (delta: string) => void;
+}
+
+const RATE_WINDOW_MS = 60_000;
+const LOCK_TTL_MS = 30_000;
+
+export class ConversationEngine {
+  readonly allowedModels: string[];
+  private readonly config: Config;
+  private readonly upstream: UpstreamClient;
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly observer: EngineObserver | undefined;
+  private readonly resolvers = new Map<PlatformName, AttachmentResolver>();
+  /** The reply streaming now in each conversation, so Stop can cancel it. */
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(deps: EngineDependencies) {
+    this.config = deps.config;
+    this.upstream = deps.upstream;
+    this.store = deps.store;
+    this.logger = deps.logger;
+    this.observer = deps.observer;
+    this.allowedModels = deps.config.models.allowed;
+    for (const [platform, resolver] of Object.entries(deps.resolvers ?? {})) {
+      if (resolver) this.resolvers.set(platform as PlatformName, resolver);
+    }
+  }
+
+  registerResolver(platform: PlatformName, resolver: AttachmentResolver): void {
+    this.resolvers.set(platform, resolver);
+  }
+
+  /** Answers one turn. Never throws: the outcome says what happened, failures were shown in the reply. */
+  async handleTurn(
+    turn: IncomingTurn,
+    sink: ReplySink,
+    options: HandleTurnOptions = {},
+  ): Promise<TurnOutcome> {
+    const id = conversationId(turn.key);
+    const log = this.logger.child({ conversation: id, platform: turn.key.platform });
+    const startedAt = Date.now();
+    const mode = turn.mode ?? 'new';
+
+    const refusal = await this.checkTurn(turn, mode).catch((error: unknown) => error as Error);
+    if (refusal instanceof RefusedError || refusal instanceof UserInputError) {
+      log.info({ code: refusal.code, user: turn.author.id }, 'turn refused');
+      return { status: 'refused', error: refusal };
+    }
+    if (refusal) return this.failBeforeReply(sink, refusal, log);
+
+    this.observer?.turnStarted?.(turn.key.platform);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: this.config.reasoningDisplay, logger: log });
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+
+    let lock: HeldLock | undefined;
+    let releaseGate: (() => Promise<void>) | undefined;
+    let usage: Usage | undefined;
+    let sawContent = false;
+    let answerText = '';
+    try {
+      await renderer.start();
+      if (this.running.has(id)) renderer.status('Waiting for the previous answer in this thread…');
+      lock = await this.store.locks.acquire(id, { ttlMs: LOCK_TTL_MS, signal: controller.signal });
+      this.running.set(id, controller);
+
+      const prepared = await this.prepare(turn, mode, controller.signal);
+      for (const skipped of prepared.skipped) await sink.notice?.(skipped.reason).catch(() => undefined);
+
+      releaseGate = await this.store.upstreamGate.acquire({
+        signal: controller.signal,
+        onQueued: (position) => renderer.status(`Queued: ${position} ahead of you…`),
+      });
+      const stream = this.upstream.stream(
+        { model: prepared.model, messages: prepared.messages },
+        {
+          signal: controller.signal,
+          onRetry: () => renderer.status('The model service is busy; retrying…'),
+        },
+      );
+      let reasoningShown = false;
+      for await (const event of stream) {
+        if (event.type === 'reasoning') {
+          if (!reasoningShown && !sawContent) options.onReasoningStatus?.('is thinking…');
+          reasoningShown = true;
+          renderer.reasoning(event.text);
+        } else if (event.type === 'content') {
+          if (!sawContent) {
+            sawContent = true;
+            if (reasoningShown) options.onReasoningStatus?.(undefined);
+            this.observer?.firstContent?.(turn.key.platform, Date.now() - startedAt);
+          }
+          answerText += event.text;
+          options.onContent?.(event.text);
+          renderer.content(event.text);
+        } else if (event.type === 'usage') {
+          usage = event.usage;
+        }
+      }
+      await releaseGate();
+      releaseGate = undefined;
+
+      const messageIds = await renderer.complete();
+      const answer: Turn = {
+        role: 'assistant',
+        text: answerText,
+        attachments: [],
+        messageIds,
+        createdAt: Date.now(),
+        model: prepared.model,
+        ...(usage ? { usage } : {}),
+      };
+      await this.saveTurn(turn, mode, prepared.userTurn, answer, usage, sink, log);
+      log.info({ ms: Date.now() - startedAt, model: prepared.model, usage }, 'turn answered');
+      this.finished(turn, 'done', startedAt, renderer, usage);
+      return { status: 'done', messageIds, text: answer.text };
+    } catch (error) {
+      if (isAbort(error) && controller.signal.aborted) {
+        const messageIds = await renderer.stop();
+        log.info({ ms: Date.now() - startedAt }, 'turn stopped');
+        this.finished(turn, 'stopped', startedAt, renderer, usage);
+        return { status: 'stopped', messageIds };
+      }
+      const err = error instanceof Error ? error : new Error(String(error));
+      log.warn(
+        { err, code: (err as { code?: string }).code, traceId: (err as { traceId?: string }).traceId },
+        'turn failed',
+      );
+      const messageIds = await renderer.fail(describeError(err));
+      this.finished(turn, 'failed', startedAt, renderer, usage);
+      return { status: 'failed', messageIds, error: err };
+    } finally {
+      if (sawContent === false) options.onReasoningStatus?.(undefined);
+      options.signal?.removeEventListener('abort', onOuterAbort);
+      if (this.running.get(id) === controller) this.running.delete(id);
+      await releaseGate?.().catch(() => undefined);
+      await lock?.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
+    }
+  }
+
+  /** Cancels the reply streaming in this conversation. False when nothing is running. */
+  stop(key: ConversationKey): boolean {
+    const controller = this.running.get(conversationId(key));
+    if (!controller) return false;
+    controller.abort(new DOMException('Stopped by the user', 'AbortError'));
+    return true;
+  }
+
+  /** Cancels every running reply (shutdown past its grace period). */
+  stopAll(): number {
+    for (const controller of this.running.values()) {
+      controller.abort(new DOMException('The bot is shutting down', 'AbortError'));
+    }
+    return this.running.size;
+  }
+
+  isStreaming(key: ConversationKey): boolean {
+    return this.running.has(conversationId(key));
+  }
+
+  get activeStreams(): number {
+    return this.running.size;
+  }
+
+  async hasConversation(key: ConversationKey): Promise<boolean> {
+    return (await this.store.history.load(key)).length > 0;
+  }
+
+  async reset(key: ConversationKey): Promise<void> {
+    await this.store.history.reset(key);
+  }
+
+  async settings(scope: SettingsScope): Promise<{ model: string; systemPrompt: string }> {
+    const stored = await this.store.settings.resolve(scope);
+    return {
+      model: stored.model ?? this.config.models.default,
+      systemPrompt: stored.systemPrompt ?? this.config.systemPrompt,
+    };
+  }
+
+  async setModel(scope: SettingsScope, model: string | null): Promise<void> {
+    if (model !== null) this.assertModelAllowed(model);
+    await this.store.settings.set(scope, { model });
+  }
+
+  async setSystemPrompt(scope: SettingsScope, prompt: string | null): Promise<void> {
+    const value = prompt?.trim() ? prompt.trim() : null;
+    await this.store.settings.set(scope, { systemPrompt: value });
+  }
+
+  async usage(
+    key: ConversationKey,
+    userId: string,
+  ): Promise<{ conversation: UsageTotals; user: UsageTotals }> {
+    const [conversation, user] = await Promise.all([
+      this.store.usage.forConversation(key),
+      this.store.usage.forUser(key.platform, userId),
+    ]);
+    return { conversation, user };
+  }
+
+  assertModelAllowed(model: string): void {
+    if (!this.allowedModels.includes(model)) {
+      throw new UserInputError(
+        'model_not_allowed',
+        `The model "${model}" is not available. Choose one of: ${this.allowedModels.join(', ')}.`,
+      );
+    }
+  }
+
+  private async checkTurn(turn: IncomingTurn, mode: IncomingTurn['mode']): Promise<void> {
+    if (mode !== 'regenerate' && !turn.text.trim() && turn.attachments.length === 0) {
+      throw new UserInputError(
+        'empty_prompt',
+        'Your message is empty. Write a question (or attach a file) for the bot.',
+      );
+    }
+    if (turn.model) this.assertModelAllowed(turn.model);
+    const limit = this.config.access.ratePerMinute;
+    if (limit > 0) {
+      const decision = await this.store.rateLimiter.hit(
+        `user:${turn.key.platform}:${turn.author.id}`,
+        limit,
+        RATE_WINDOW_MS,
+      );
+      if (!decision.allowed) {
+        const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+        throw new RefusedError(
+          'rate_limited',
+          `You are sending messages faster than ${limit} per minute. Please wait ${seconds}s and try again.`,
+          decision.retryAfterMs,
+        );
+      }
+    }
+  }
+
+  /** Loads history, picks the prompt being answered by mode, and builds the upstream messages. */
+  private async prepare(turn: IncomingTurn, mode: IncomingTurn['mode'], signal: AbortSignal) {
+    const history = await this.store.history.load(turn.key);
+    let earlier = history;
+    let userTurn: Turn = {
+      role: 'user',
+      text: turn.text,
+      attachments: turn.attachments,
+      author: turn.author,
+      messageIds: turn.messageIds,
+      createdAt: Date.now(),
+    };
+    if (mode === 'regenerate') {
+      const lastUser = history.findLastIndex((t) => t.role === 'user');
+      if (lastUser < 0)
+        throw new UserInputError('bad_argument', 'There is nothing to regenerate in this conversation yet.');
+      userTurn = history[lastUser]!;
+      earlier = history.slice(0, lastUser);
+    } else if (mode === 'edit') {
+      const edited = history.findIndex(
+        (t) => t.role === 'user' && t.messageIds.includes(turn.messageIds[0] ?? ''),
+      );
+      if (edited >= 0) earlier = history.slice(0, edited);
+    }
+
+    const settings = await this.settings(turn.key);
+    const model = turn.model ?? settings.model;
+    const turns = fitHistory([...earlier, userTurn], this.config.history);
+    const built = await buildMessages({
+      systemPrompt: settings.systemPrompt,
+      turns,
+      resolveFor: (ref) => this.resolvers.get(ref.platform),
+      limits: this.config.attachments,
+      signal,
+    });
+    return { model, userTurn, messages: built.messages, skipped: built.skipped };
+  }
+
+  private async saveTurn(
+    turn: IncomingTurn,
+    mode: IncomingTurn['mode'],
+    userTurn: Turn,
+    answer: Turn,
+    usage: Usage | undefined,
+    sink: ReplySink,
+    log: Logger,
+  ): Promise<void> {
+    try {
+      if (mode === 'regenerate') {
+        await this.store.history.append(turn.key, [answer], { replaceLastAssistant: true });
+      } else if (mode === 'edit') {
+        await this.store.history.append(turn.key, [userTurn, answer], {
+          replaceFromMessage: turn.messageIds[0],
+        });
+      } else {
+        await this.store.history.append(turn.key, [userTurn, answer]);
+      }
+      if (usage) await this.store.usage.add(turn.key, turn.author.id, usage);
+    } catch (error) {
+      // The answer is on screen, but history has neither half of the turn: say so, keep going.
+      log.error({ err: error }, 'could not save the turn to history');
+      await sink
+        .notice?.(`${describeError(error)} This answer was not saved to the conversation.`)
+        .catch(() => undefined);
+    }
+  }
+
+  private async failBeforeReply(sink: ReplySink, error: Error, log: Logger): Promise<TurnOutcome> {
+    log.error({ err: error }, 'turn failed before the reply started');
+    const messageIds: string[] = [];
+    try {
+      messageIds.push(await sink.post(`⚠️ ${describeError(error)}`, 'interrupted'));
+    } catch (postError) {
+      log.warn({ err: postError }, 'could not tell the user about the failure');
+    }
+    return { status: 'failed', messageIds, error };
+  }
+
+  private finished(
+    turn: IncomingTurn,
+    outcome: TurnOutcome['status'],
+    startedAt: number,
+    renderer: ReplyRenderer,
+    usage: Usage | undefined,
+  ): void {
+    this.observer?.turnFinished?.(turn.key.platform, outcome, {
+      ms: Date.now() - startedAt,
+      ...(usage ? { usage } : {}),
+      edits: renderer.stats.edits,
+      posts: renderer.stats.posts,
+      rateLimits: renderer.stats.rateLimits,
+    });
+  }
+}

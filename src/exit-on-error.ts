@@ -1,0 +1,16 @@
+/**
+ * Start-up failures an operator can fix (bad configuration, unreachable store) end the process with
+ * one clear line on stderr, never a stack trace. Anything else is a bug and keeps its stack.
+ */
+import { ConfigError, StoreUnavailableError } from './errors.js';
+
+export function exitWithStartupError(error: unknown): never {
+  if (error instanceof ConfigError || error instanceof StoreUnavailableError) {
+    process.stderr.write(`gemini-chat-bot: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(
+    `gemini-chat-bot: start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+}
