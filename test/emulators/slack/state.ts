@@ -1,0 +1,111 @@
+/**
+ * What the loopback Slack workspace holds: channels, users, files and every message the bot wrote,
+ * with the history of each message's text, so tests can assert on what a person in Slack would see
+ * (and on how often it changed).
+ */
+
+/** One message as Slack would show it. */
+export interface EmulatedMessage {
+  channel: string;
+  ts: string;
+  /** Set when the message is a reply in a thread. */
+  threadTs: string | undefined;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: Block Kit JSON as the bot sent it.
+  blocks: any[] | undefined;
+  /** Every text the message had, oldest first (the post, then each update or stream append). */
+  versions: string[];
+  /** `Date.now()` of the post and of each change. */
+  changedAt: number[];
+  /** Posted with chat.startStream and not yet stopped. */
+  streaming: boolean;
+  /** How the message was created. */
+  via: 'postMessage' | 'startStream';
+  streamStartedAt: number | undefined;
+  /** Recipient of a native stream (the person who asked). */
+  recipientUserId: string | undefined;
+  deleted: boolean;
+}
+
+export interface EmulatedUser {
+  id: string;
+  name: string;
+  isAdmin?: boolean;
+  isOwner?: boolean;
+  isBot?: boolean;
+}
+
+export interface EmulatedFile {
+  id: string;
+  name: string;
+  mimetype: string;
+  bytes: Buffer;
+}
+
+/** An ephemeral message (chat.postEphemeral or a `response_url` answer with `response_type: ephemeral`). */
+export interface EmulatedEphemeral {
+  channel: string | undefined;
+  user: string | undefined;
+  text: string;
+  via: 'postEphemeral' | 'response_url';
+  responseType: string | undefined;
+  at: number;
+}
+
+/** The workspace's state; the server mutates it, tests read it. */
+export class WorkspaceState {
+  readonly messages: EmulatedMessage[] = [];
+  readonly ephemerals: EmulatedEphemeral[] = [];
+  readonly users = new Map<string, EmulatedUser>();
+  readonly files = new Map<string, EmulatedFile>();
+  // Slack ts values are "seconds.micro" strings; a counter keeps them unique and ordered.
+  private sequence = 0;
+
+  constructor(readonly teamId: string) {}
+
+  /** A fresh, strictly increasing message timestamp. */
+  nextTs(): string {
+    this.sequence += 1;
+    const seconds = Math.floor(Date.now() / 1000);
+    return `${seconds}.${String(this.sequence).padStart(6, '0')}`;
+  }
+
+  find(channel: string, ts: string): EmulatedMessage | undefined {
+    return this.messages.find((message) => message.channel === channel && message.ts === ts);
+  }
+
+  /** Messages of one thread (the bot's replies), oldest first. */
+  thread(channel: string, threadTs: string): EmulatedMessage[] {
+    return this.messages.filter(
+      (message) => message.channel === channel && message.threadTs === threadTs && !message.deleted,
+    );
+  }
+
+  addMessage(
+    fields: Pick<EmulatedMessage, 'channel' | 'threadTs' | 'text' | 'blocks' | 'via' | 'recipientUserId'>,
+  ): EmulatedMessage {
+    const now = Date.now();
+    const message: EmulatedMessage = {
+      ...fields,
+      ts: this.nextTs(),
+      versions: [fields.text],
+      changedAt: [now],
+      streaming: fields.via === 'startStream',
+      streamStartedAt: fields.via === 'startStream' ? now : undefined,
+      deleted: false,
+    };
+    this.messages.push(message);
+    return message;
+  }
+
+  change(message: EmulatedMessage, text: string): void {
+    message.text = text;
+    message.versions.push(text);
+    message.changedAt.push(Date.now());
+  }
+
+  clear(): void {
+    this.messages.length = 0;
+    this.ephemerals.length = 0;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The loopback Slack emulator, exercised through the real Bolt App and WebClient: signed events
+ * reach a listener, the listener's Web API calls are recorded, and the emulator's limits answer the
+ * way Slack does.
+ */
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { ErrorCode, WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HttpServerHandle, startHttpServer } from '../../../src/ops/http-server.js';
+import { appMention } from '../../emulators/slack/payloads.js';
+import { createSlackSender, type SlackSender } from '../../emulators/slack/sender.js';
+import { type SlackEmulator, startSlackEmulator } from '../../emulators/slack/server.js';
+
+let emu: SlackEmulator;
+let http: HttpServerHandle;
+let sender: SlackSender;
+let client: WebClient;
+const seen: string[] = [];
+
+beforeAll(async () => {
+  emu = await startSlackEmulator();
+  http = await startHttpServer({ port: 0, host: '127.0.0.1' });
+  const receiver = new HTTPReceiver({ signingSecret: emu.signingSecret, logLevel: LogLevel.ERROR });
+  const app = new App({
+    token: emu.botToken,
+    receiver,
+    logLevel: LogLevel.ERROR,
+    clientOptions: { slackApiUrl: emu.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true },
+  });
+  app.event('app_mention', async ({ event, client: boltClient }) => {
+    seen.push(event.text);
+    await boltClient.chat.postMessage({
+      channel: event.channel,
+      thread_ts: event.ts,
+      text: `heard: ${event.text}`,
+    });
+  });
+  http.route('POST', '/slack/events', (req, res) => receiver.requestListener(req, res));
+  sender = createSlackSender({
+    url: `${http.url}/slack/events`,
+    signingSecret: emu.signingSecret,
+    teamId: emu.teamId,
+    botUserId: emu.botUserId,
+  });
+  client = new WebClient(emu.botToken, {
+    slackApiUrl: emu.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+});
+
+afterAll(async () => {
+  await http?.close();
+  await emu?.close();
+});
+
+describe('slack emulator through the real Bolt App', () => {
+  it('delivers a signed app_mention and records the threaded reply', async () => {
+    const sent = await sender.event(
+      appMention({ channel: 'C1', user: 'U1', text: '<@UBOT00001> hello', ts: '100.000001' }),
+    );
+    expect(sent.status).toBe(200);
+    const reply = await emu.waitFor(() => emu.thread('C1', '100.000001')[0]);
+    expect(reply.text).toBe('heard: <@UBOT00001> hello');
+    // Bolt calls auth.test first (to learn its own ids for ignoreSelf), then the listener posts.
+    expect(emu.calls.map((call) => call.method)).toContain('auth.test');
+  });
+
+  it('refuses a forged signature and a stale timestamp with 401', async () => {
+    const before = seen.length;
+    const forged = await sender.event(appMention({ channel: 'C1', user: 'U1', text: 'x' }), {
+      signature: 'v0=00',
+    });
+    const stale = await sender.event(appMention({ channel: 'C1', user: 'U1', text: 'y' }), {
+      timestamp: Math.floor(Date.now() / 1000) - 10 * 60,
+    });
+    expect([forged.status, stale.status]).toEqual([401, 401]);
+    expect(seen.length).toBe(before);
+  });
+
+  it('answers msg_too_long past 4,000 characters and 429 with Retry-After past a tier limit', async () => {
+    await expect(client.chat.postMessage({ channel: 'C2', text: 'x'.repeat(4_001) })).rejects.toMatchObject({
+      data: { error: 'msg_too_long' },
+    });
+    emu.rateLimits.set('reactions.add', { perMinute: 1, burst: 1 });
+    await client.reactions.add({ channel: 'C2', timestamp: '1.1', name: 'eyes' });
+    await expect(
+      client.reactions.add({ channel: 'C2', timestamp: '1.1', name: 'eyes' }),
+    ).rejects.toMatchObject({
+      code: ErrorCode.RateLimitedError,
+      retryAfter: 60,
+    });
+    expect(emu.rateLimitedCount()).toBe(1);
+  });
+
+  it('serves a private file only to the bot token; others get the HTML login page', async () => {
+    const file = emu.addFile({
+      id: 'F1',
+      name: 'cat.png',
+      mimetype: 'image/png',
+      bytes: Buffer.from([137, 80, 78, 71]),
+    });
+    const url = String(file.url_private);
+    const withToken = await fetch(url, { headers: { authorization: `Bearer ${emu.botToken}` } });
+    expect(withToken.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await withToken.arrayBuffer())).toEqual(Buffer.from([137, 80, 78, 71]));
+    const anonymous = await fetch(url);
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('streams natively and refuses chat.update on a streaming message', async () => {
+    const started = await client.chat.startStream({
+      channel: 'C3',
+      thread_ts: '5.5',
+      recipient_user_id: 'U1',
+      recipient_team_id: emu.teamId,
+      markdown_text: 'Hel',
+    });
+    await client.chat.appendStream({ channel: 'C3', ts: started.ts!, markdown_text: 'lo' });
+    await expect(client.chat.update({ channel: 'C3', ts: started.ts!, text: 'no' })).rejects.toMatchObject({
+      data: { error: 'streaming_state_conflict' },
+    });
+    await client.chat.stopStream({ channel: 'C3', ts: started.ts! });
+    expect(emu.thread('C3', '5.5').map((message) => message.text)).toEqual(['Hello']);
+  });
+});
