@@ -54,6 +54,7 @@ export interface UpstreamEmulator {
 }
 
 const COMPLETIONS_PATH = '/gemini/chat/completions';
+const CUT_GRACE_MS = 50;
 
 /** Starts an emulator on `host` (default 127.0.0.1) and `port` (default 0: any free port). */
 export async function startUpstreamEmulator(
@@ -212,7 +213,12 @@ export async function startUpstreamEmulator(
     let contentSeen = false;
     for (let index = 0; index <= events.length; index++) {
       if (fault && 'afterChunks' in fault && index === Math.min(fault.afterChunks, events.length)) {
-        if (fault.kind === 'cut') return void req.socket.destroy();
+        if (fault.kind === 'cut') {
+          // A real connection dies some time after its last chunk: give the client time to read
+          // what was sent, so tests see the partial answer before the error.
+          await pause(CUT_GRACE_MS, res);
+          return void req.socket.destroy();
+        }
         if (fault.kind === 'hang') return; // the socket stays open until the client or close() ends it
         const error = JSON.stringify(errorBody(fault.code, fault.message, traceId));
         await write(res, `data: ${error}\n\n`, script.splitUtf8 === true);

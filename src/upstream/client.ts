@@ -1,0 +1,319 @@
+/**
+ * The AceData Gemini Chat Completions client (../shared/docs/upstream-api.md): one shared undici
+ * Agent with keep-alive for every conversation, SSE decoding, retries before the first body byte,
+ * three timeouts (connect, first byte, silence between chunks), and cancellation by AbortSignal.
+ *
+ * Guarantees the engine relies on:
+ * - a stream completes only after `data: [DONE]`; a body that ends without it throws `stream_cut`;
+ * - an abort throws the signal's own reason (a DOMException named 'AbortError' by default) and
+ *   closes the socket at once; a consumer that breaks out of the loop closes it too;
+ * - nothing is retried once the body of a successful response has started.
+ */
+import { Agent, type Dispatcher } from 'undici';
+import type { Config } from '../config.js';
+import { UpstreamError } from '../errors.js';
+import { type Logger, silentLogger } from '../log.js';
+import { completionFromBody, DONE, eventsFromChunk, eventsFromCompletion, requestBody } from './chunks.js';
+import { errorFromResponse, errorFromTransport, type TimeoutFacts, traceIdFromHeaders } from './map-error.js';
+import { abortReason, defaultRetryPolicy, type RetryPolicy, withRetries } from './retry.js';
+import { SseDecoder, SseOverflowError } from './sse.js';
+import type { ChatCompletion, ChatRequest, RequestOptions, StreamEvent, UpstreamClient } from './types.js';
+
+/** How to reach the API and how patient to be. Timeouts of 0 disable that timeout. */
+export interface UpstreamClientOptions {
+  /** e.g. https://api.acedata.cloud (a path prefix is kept). */
+  baseUrl: string;
+  /** Sent as `authorization: Bearer …`; never logged. */
+  apiToken: string;
+  /** TCP (and TLS) connect timeout. Default 10 s. */
+  connectTimeoutMs?: number;
+  /** From the request to the response headers. Generous: reasoning models think first. Default 180 s. */
+  firstByteTimeoutMs?: number;
+  /** The longest silence between two body chunks. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** Retries before the first body byte, on 429, 408, 5xx and connection failures. Default 2. */
+  maxRetries?: number;
+  /** First backoff delay, doubling up to 16×. Default 500 ms; tests use small values. */
+  retryBaseDelayMs?: number;
+  logger?: Logger;
+  userAgent?: string;
+  /** Connections the shared pool may open (the API allows 20 concurrent chats per token). Default 256. */
+  maxConnections?: number;
+}
+
+/** The client options a `Config` describes. */
+export function upstreamOptionsFromConfig(config: Config, logger?: Logger): UpstreamClientOptions {
+  return {
+    baseUrl: config.upstream.baseUrl,
+    apiToken: config.upstream.apiToken,
+    connectTimeoutMs: config.upstream.connectTimeoutMs,
+    firstByteTimeoutMs: config.upstream.firstByteTimeoutMs,
+    idleTimeoutMs: config.upstream.idleTimeoutMs,
+    maxRetries: config.upstream.maxRetries,
+    logger,
+  };
+}
+
+/** Builds the client; call `close()` at shutdown to release the connection pool. */
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
+  return new AceDataUpstreamClient(options);
+}
+
+const COMPLETIONS_PATH = '/gemini/chat/completions';
+/** Error bodies are short; a gateway's HTML page is cut here rather than read whole. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** After `[DONE]` the body should end at once; wait this long for it so the socket can be reused. */
+const AFTER_DONE_GRACE_MS = 1_000;
+
+interface OpenedResponse {
+  response: Dispatcher.ResponseData;
+  traceId: string | undefined;
+  attempts: number;
+  headersMs: number;
+}
+
+class AceDataUpstreamClient implements UpstreamClient {
+  private readonly agent: Agent;
+  private readonly origin: string;
+  private readonly path: string;
+  private readonly timeouts: TimeoutFacts;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly logger: Logger;
+  private readonly headers: Record<string, string>;
+
+  constructor(options: UpstreamClientOptions) {
+    const url = new URL(`${options.baseUrl.replace(/\/+$/, '')}${COMPLETIONS_PATH}`);
+    this.origin = url.origin;
+    this.path = `${url.pathname}${url.search}`;
+    this.timeouts = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      firstByteTimeoutMs: options.firstByteTimeoutMs ?? 180_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    };
+    this.retryPolicy = defaultRetryPolicy(options.maxRetries ?? 2, options.retryBaseDelayMs ?? 500);
+    this.logger = options.logger ?? silentLogger;
+    this.headers = {
+      authorization: `Bearer ${options.apiToken}`,
+      'content-type': 'application/json',
+      'user-agent': options.userAgent ?? 'gemini-chat-bot',
+    };
+    // One pool for all conversations: keep-alive saves a TLS handshake per turn. Pipelining 1,
+    // because a long stream would hold up every request queued behind it on the same socket.
+    this.agent = new Agent({
+      connections: options.maxConnections ?? 256,
+      pipelining: 1,
+      connect: { timeout: this.timeouts.connectTimeoutMs },
+      headersTimeout: this.timeouts.firstByteTimeoutMs,
+      bodyTimeout: this.timeouts.idleTimeoutMs,
+    });
+  }
+
+  stream(request: ChatRequest, options: RequestOptions = {}): AsyncIterable<StreamEvent> {
+    return this.streamEvents(request, options);
+  }
+
+  async complete(request: ChatRequest, options: RequestOptions = {}): Promise<ChatCompletion> {
+    const startedAt = performance.now();
+    const log: RequestLog = { model: request.model, stream: false };
+    try {
+      const opened = await this.open(request, false, options, log);
+      const text = await this.readBody(opened, options.signal, Number.POSITIVE_INFINITY);
+      const completion = completionFromBody(text, request, opened.traceId);
+      log.outcome = 'done';
+      return completion;
+    } catch (error) {
+      throw this.settle(error, log, options.signal);
+    } finally {
+      this.logRequest(log, startedAt);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async *streamEvents(request: ChatRequest, options: RequestOptions): AsyncGenerator<StreamEvent> {
+    const startedAt = performance.now();
+    const log: RequestLog = { model: request.model, stream: true, outcome: 'stopped' };
+    try {
+      const opened = await this.open(request, true, options, log);
+      const { body, headers } = opened.response;
+      // A gateway that ignored `stream: true` (or reports an error with 200) answers plain JSON.
+      if (String(headers['content-type'] ?? '').includes('application/json')) {
+        const text = await this.readBody(opened, options.signal, Number.POSITIVE_INFINITY);
+        yield* eventsFromCompletion(completionFromBody(text, request, opened.traceId));
+        log.outcome = 'done';
+        return;
+      }
+      const decoder = new SseDecoder();
+      let done = false;
+      let graceTimer: NodeJS.Timeout | undefined;
+      try {
+        for await (const bytes of body) {
+          // Keep reading after [DONE] until the body ends, so the socket goes back to the pool.
+          if (done) continue;
+          for (const data of decoder.push(bytes as Uint8Array)) {
+            if (data === DONE) {
+              done = true;
+              graceTimer = setTimeout(() => body.destroy(), AFTER_DONE_GRACE_MS);
+              break;
+            }
+            for (const event of eventsFromChunk(data, opened.traceId)) {
+              if (event.type === 'content' && log.firstContentMs === undefined) {
+                log.firstContentMs = Math.round(performance.now() - startedAt);
+              }
+              yield event;
+            }
+          }
+        }
+      } catch (error) {
+        if (!done) throw error;
+        // The answer was complete; what happened to the bytes after [DONE] does not matter.
+      } finally {
+        clearTimeout(graceTimer);
+      }
+      if (!done) {
+        yield* this.finishWithoutDone(decoder, opened.traceId);
+        done = true;
+      }
+      log.outcome = 'done';
+    } catch (error) {
+      throw this.settle(error, log, options.signal);
+    } finally {
+      this.logRequest(log, startedAt);
+    }
+  }
+
+  /**
+   * The body ended without a `[DONE]` followed by a blank line. A last `data: [DONE]` without its
+   * blank line still completes the stream; anything else means the stream was cut.
+   */
+  private *finishWithoutDone(decoder: SseDecoder, traceId: string | undefined): Generator<StreamEvent> {
+    for (const data of decoder.end()) {
+      if (data === DONE) return;
+      let events: StreamEvent[];
+      try {
+        events = eventsFromChunk(data, traceId);
+      } catch (error) {
+        // A half-written chunk is the mark of a cut stream, not of a malformed one.
+        if (error instanceof UpstreamError && error.code === 'bad_response') break;
+        throw error;
+      }
+      yield* events;
+    }
+    throw new UpstreamError('stream_cut', 'The upstream stream ended before data: [DONE]', { traceId });
+  }
+
+  /** Sends the request until a 2xx arrives, retrying what may be retried. */
+  private open(
+    request: ChatRequest,
+    stream: boolean,
+    options: RequestOptions,
+    log: RequestLog,
+  ): Promise<OpenedResponse> {
+    const body = requestBody(request, stream);
+    const headers = { ...this.headers, accept: stream ? 'text/event-stream' : 'application/json' };
+    const startedAt = performance.now();
+    return withRetries(
+      async (attempt) => {
+        log.attempts = attempt;
+        let response: Dispatcher.ResponseData;
+        try {
+          response = await this.agent.request({
+            origin: this.origin,
+            path: this.path,
+            method: 'POST',
+            headers,
+            body,
+            signal: options.signal,
+          });
+        } catch (error) {
+          if (options.signal?.aborted) throw abortReason(options.signal);
+          throw errorFromTransport(error, 'request', this.timeouts);
+        }
+        const traceId = traceIdFromHeaders(response.headers);
+        log.status = response.statusCode;
+        log.traceId = traceId;
+        const opened = { response, traceId, attempts: attempt, headersMs: performance.now() - startedAt };
+        log.headersMs = Math.round(opened.headersMs);
+        if (response.statusCode >= 200 && response.statusCode < 300) return opened;
+        const text = await this.readBody(opened, options.signal, MAX_ERROR_BODY_BYTES).catch(() => '');
+        const error = errorFromResponse(response.statusCode, response.headers, text);
+        log.traceId = error.traceId;
+        throw error;
+      },
+      this.retryPolicy,
+      {
+        signal: options.signal,
+        onRetry: (info) => {
+          const error = info.error as UpstreamError;
+          this.logger.info(
+            {
+              attempt: info.attempt,
+              delayMs: info.delayMs,
+              code: error.code,
+              status: error.status,
+              traceId: error.traceId,
+            },
+            'upstream retry',
+          );
+          options.onRetry?.(info);
+        },
+      },
+    );
+  }
+
+  /** Reads a (short) body as text, at most `limitBytes`; transport failures become UpstreamErrors. */
+  private async readBody(opened: OpenedResponse, signal: AbortSignal | undefined, limitBytes: number) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of opened.response.body) {
+        chunks.push(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (size >= limitBytes) break; // leaving the loop destroys the rest of the body
+      }
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw errorFromTransport(error, 'body', this.timeouts, opened.traceId);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** The error to throw: the abort reason when aborted, else an UpstreamError; notes the outcome. */
+  private settle(error: unknown, log: RequestLog, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted) {
+      log.outcome = 'aborted';
+      return abortReason(signal);
+    }
+    const mapped =
+      error instanceof SseOverflowError
+        ? new UpstreamError('bad_response', `The upstream stream is malformed: ${error.message}`, {
+            traceId: log.traceId,
+            cause: error,
+          })
+        : errorFromTransport(error, 'body', this.timeouts, log.traceId);
+    log.outcome = 'error';
+    log.code = mapped.code;
+    log.traceId = mapped.traceId ?? log.traceId;
+    return mapped;
+  }
+
+  private logRequest(log: RequestLog, startedAt: number): void {
+    // Model, status, trace id and timings only: never the token, never message text.
+    this.logger.debug({ ...log, totalMs: Math.round(performance.now() - startedAt) }, 'upstream request');
+  }
+}
+
+/** The one debug line per request. */
+interface RequestLog {
+  model: string;
+  stream: boolean;
+  attempts?: number;
+  status?: number;
+  traceId?: string | undefined;
+  headersMs?: number;
+  firstContentMs?: number;
+  outcome?: 'done' | 'error' | 'aborted' | 'stopped';
+  code?: string;
+}
