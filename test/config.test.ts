@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+
+const base = { ACEDATA_API_TOKEN: 'token-123' };
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('fills documented defaults from a minimal environment', () => {
+    const config = loadConfig(base);
+    expect(config.upstream.baseUrl).toBe('https://api.acedata.cloud');
+    expect(config.models.default).toBe('gemini-2.5-pro');
+    expect(config.store.url).toBe('sqlite://./data/gemini-chat-bot.sqlite');
+    expect(config.reasoningDisplay).toBe('status');
+    expect(config.discord).toBeUndefined();
+    expect(config.slack).toBeUndefined();
+  });
+
+  it('names a missing token and what it expects, in one line', () => {
+    const error = errorOf({});
+    expect(error.variable).toBe('ACEDATA_API_TOKEN');
+    expect(error.message).toBe('ACEDATA_API_TOKEN is required: expected your AceData Cloud API token.');
+    expect(error.message).not.toContain('\n');
+  });
+
+  it.each([
+    ['ACEDATA_BASE_URL', 'ftp://example.com', /ACEDATA_BASE_URL is malformed/],
+    ['PORT', 'eighty', /PORT is malformed: expected a TCP port number/],
+    ['STORE_URL', 'mysql://db', /STORE_URL is malformed: expected sqlite:\/\/path, redis/],
+    ['REASONING_DISPLAY', 'loud', /expected one of status, text, hidden/],
+    ['SLACK_BOT_TOKEN', 'xoxp-user', /SLACK_BOT_TOKEN is malformed: expected a Slack bot token/],
+    ['ALLOW_DMS', 'maybe', /ALLOW_DMS is malformed/],
+    ['DISCORD_SHARDS', 'many', /DISCORD_SHARDS is malformed: expected a number of shards or "auto"/],
+  ])('rejects a malformed %s', (variable, value, message) => {
+    const error = errorOf({ ...base, [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
+  });
+
+  it('requires the default model to be an allowed one', () => {
+    const error = errorOf({ ...base, DEFAULT_MODEL: 'gpt-4', ALLOWED_MODELS: 'gemini-2.5-pro' });
+    expect(error.variable).toBe('DEFAULT_MODEL');
+  });
+
+  it('needs a signing secret for Slack HTTP mode but not for Socket Mode', () => {
+    expect(errorOf({ ...base, SLACK_BOT_TOKEN: 'xoxb-1' }).variable).toBe('SLACK_SIGNING_SECRET');
+    const socket = loadConfig({ ...base, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' });
+    expect(socket.slack?.appToken).toBe('xapp-1');
+  });
+
+  it('parses lists and booleans, treating empty strings as unset', () => {
+    const config = loadConfig({ ...base, BLOCK_USERS: ' u1, u2 ,', ALLOW_DMS: 'off', DISCORD_TOKEN: '' });
+    expect(config.access.blockUsers).toEqual(['u1', 'u2']);
+    expect(config.access.allowDms).toBe(false);
+    expect(config.discord).toBeUndefined();
+  });
+
+  it('documents every variable of the schema in .env.example', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]));
+    const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+    const inSchema = [...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((match) => match[1]);
+    expect(inSchema.length).toBeGreaterThan(30);
+    expect(inSchema.filter((name) => !documented.has(name))).toEqual([]);
+  });
+});
