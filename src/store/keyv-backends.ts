@@ -1,0 +1,63 @@
+/**
+ * Builds the Keyv instance behind history, settings and usage for each STORE_URL scheme. Keys arrive
+ * complete (`<prefix>:history:…`, see keys.ts), so Keyv's own namespace prefixing is switched off on
+ * every backend, and `throwOnErrors` is on so a failing backend is an error, never an empty read.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import KeyvRedis from '@keyv/redis';
+import KeyvSqlite from '@keyv/sqlite';
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { StoreUnavailableError } from '../errors.js';
+import { guarded } from './guard.js';
+import type { RedisConnection } from './redis/connection.js';
+
+/** A Keyv that stores whole keys as given and throws what its adapter throws. */
+function plainKeyv(store: KeyvStoreAdapter | Map<string, unknown>): Keyv {
+  const keyv = new Keyv({ store, throwOnErrors: true, useKeyPrefix: false });
+  keyv.namespace = undefined;
+  return keyv;
+}
+
+/** memory:// — a Map in this process; gone on restart. */
+export function openMemoryKeyv(): Keyv {
+  return plainKeyv(new Map());
+}
+
+/**
+ * sqlite://path — one file, one process. The parent directory is created; a path that cannot be
+ * created, opened or written rejects with `StoreUnavailableError` naming the file.
+ */
+export async function openSqliteKeyv(path: string, backend: string, timeoutMs: number): Promise<Keyv> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StoreUnavailableError(`Cannot create the directory of ${backend}: ${reason}`, { cause: error });
+  }
+  // busyTimeout: a second tool (sqlite3 shell, a backup) holding the file briefly is waited for.
+  const adapter = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5_000 });
+  const keyv = plainKeyv(adapter);
+  try {
+    await guarded(backend, 'opening the database', timeoutMs, async () => {
+      // WAL lets reads proceed during a write and makes each write one append instead of a rewrite.
+      await adapter.query('PRAGMA journal_mode=WAL');
+      await keyv.get('probe');
+    });
+  } catch (error) {
+    await adapter.disconnect().catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StoreUnavailableError(`Cannot open ${backend}: ${reason}`, { cause: error });
+  }
+  return keyv;
+}
+
+/** redis:// — on the store's one connection (the connection is closed by its owner, not by Keyv). */
+export function openRedisKeyv(redis: RedisConnection): Keyv {
+  const adapter = new KeyvRedis(redis.client as never, {
+    throwOnErrors: true,
+    throwOnConnectError: true,
+  });
+  adapter.namespace = undefined;
+  return plainKeyv(adapter as unknown as KeyvStoreAdapter);
+}

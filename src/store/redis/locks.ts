@@ -1,0 +1,127 @@
+/**
+ * Per-conversation locks shared by every instance (see scripts.ts for the atomic parts):
+ * - a FIFO ticket queue per conversation, so turns are answered in the order they arrived;
+ * - `SET lock <ticket> NX PX ttl` to hold it, renewed every ttl/3 while held (compare-and-PEXPIRE),
+ *   released by compare-and-DEL, so a holder never frees a lock that expired and passed on;
+ * - a crashed holder stops renewing and its lock expires after `ttlMs`; a crashed waiter stops
+ *   polling and drops out of the queue after `waiterTtlMs`;
+ * - a fencing token from one counter, larger for every later holder.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../log.js';
+import type { StoreKeys } from '../keys.js';
+import type { ConversationLocks, HeldLock } from '../types.js';
+import type { RedisConnection } from './connection.js';
+import { LOCK_RELEASE, LOCK_RENEW, LOCK_TRY_ACQUIRE } from './scripts.js';
+import { type LocalWakeups, nextDelay } from './waiting.js';
+
+/** How long a crashed holder blocks a conversation. */
+export const DEFAULT_LOCK_TTL_MS = 30_000;
+/** A waiter that has not polled for this long is presumed dead and leaves the queue. */
+const WAITER_TTL_MS = 5_000;
+
+export class RedisLocks implements ConversationLocks {
+  readonly #redis: RedisConnection;
+  readonly #keys: StoreKeys;
+  readonly #wakeups: LocalWakeups;
+  readonly #logger: Logger | undefined;
+  /** Renewal timers of locks held now, cleared on release and on close. */
+  readonly #renewals = new Set<NodeJS.Timeout>();
+
+  constructor(redis: RedisConnection, keys: StoreKeys, wakeups: LocalWakeups, logger?: Logger) {
+    this.#redis = redis;
+    this.#keys = keys;
+    this.#wakeups = wakeups;
+    this.#logger = logger;
+  }
+
+  async acquire(id: string, options: { ttlMs?: number; signal?: AbortSignal } = {}): Promise<HeldLock> {
+    const { signal } = options;
+    const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+    const ticket = randomUUID();
+    const lockKey = this.#keys.lock(id);
+    const keys = [
+      lockKey,
+      `${lockKey}:queue`,
+      `${lockKey}:waiters`,
+      this.#keys.lock('sequence'),
+      this.#keys.lock('fence'),
+    ];
+    let delay: number | undefined;
+    signal?.throwIfAborted();
+    try {
+      for (;;) {
+        const token = Number(
+          await this.#redis.script('a lock acquire', LOCK_TRY_ACQUIRE, keys, [ticket, ttlMs, WAITER_TTL_MS]),
+        );
+        if (token > 0) return this.#heldLock(id, lockKey, ticket, token, ttlMs);
+        delay = nextDelay(delay);
+        await this.#wakeups.sleep(lockKey, delay, signal);
+      }
+    } catch (error) {
+      // Leave the queue so the ones behind do not wait for a ticket that will never poll again.
+      await this.#redis
+        .run('a lock queue exit', (client) =>
+          client.multi().zRem(keys[1]!, ticket).zRem(keys[2]!, ticket).exec(),
+        )
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Stops every renewal; locks still held then expire on their own after their TTL. */
+  close(): void {
+    for (const timer of this.#renewals) clearInterval(timer);
+    this.#renewals.clear();
+  }
+
+  #heldLock(id: string, lockKey: string, ticket: string, token: number, ttlMs: number): HeldLock {
+    let held = true;
+    let released = false;
+    let lastRenewedAt = Date.now();
+    const stopRenewing = (): void => {
+      clearInterval(timer);
+      this.#renewals.delete(timer);
+    };
+    const renew = async (): Promise<void> => {
+      try {
+        const extended = Number(
+          await this.#redis.script('a lock renewal', LOCK_RENEW, [lockKey], [ticket, ttlMs]),
+        );
+        if (extended === 1) {
+          lastRenewedAt = Date.now();
+          return;
+        }
+        held = false;
+        stopRenewing();
+        this.#logger?.warn({ lock: id }, 'conversation lock lost: it expired before renewal');
+      } catch {
+        // Redis unreachable: the lock is only known lost once its TTL has passed unrenewed.
+        if (Date.now() - lastRenewedAt >= ttlMs) {
+          held = false;
+          stopRenewing();
+        }
+      }
+    };
+    const timer = setInterval(() => void renew(), Math.max(1, Math.floor(ttlMs / 3)));
+    timer.unref();
+    this.#renewals.add(timer);
+    return {
+      token,
+      get held() {
+        return held && !released;
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        stopRenewing();
+        try {
+          if (held) await this.#redis.script('a lock release', LOCK_RELEASE, [lockKey], [ticket]);
+        } finally {
+          held = false;
+          this.#wakeups.wake(lockKey);
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The Lua scripts behind Redis coordination. Each runs atomically on the server, so checking and
+ * changing a lock, a queue or a window never races another instance. Time comes from the server's
+ * TIME (Redis 7 replicates script effects), so instances with skewed clocks agree on expiry.
+ */
+
+/** Milliseconds from the server clock; prepended to the scripts that need "now". */
+const NOW = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+`;
+
+/**
+ * Drops waiters that stopped polling (their process died) from a FIFO ticket queue, so a crashed
+ * waiter never blocks the ones behind it. KEYS: queue (score = arrival), waiters (score = expiry).
+ */
+const FORGET_DEAD_WAITERS = `
+local function forgetDeadWaiters(queue, waiters, now)
+  local dead = redis.call('ZRANGEBYSCORE', waiters, '-inf', now)
+  for _, ticket in ipairs(dead) do
+    redis.call('ZREM', queue, ticket)
+    redis.call('ZREM', waiters, ticket)
+  end
+end
+`;
+
+/**
+ * Try to take a conversation lock in FIFO order.
+ * KEYS: lock, queue, waiters, ticket sequence, fencing counter. ARGV: ticket, ttlMs, waiterTtlMs.
+ * Returns the fencing token (> 0) when taken, 0 when the caller must wait (it is then queued).
+ */
+export const LOCK_TRY_ACQUIRE = `${NOW}${FORGET_DEAD_WAITERS}
+local lock, queue, waiters, sequence, fence = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local ticket, ttl, waiterTtl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+forgetDeadWaiters(queue, waiters, now)
+local rank = redis.call('ZRANK', queue, ticket)
+if (rank == 0 or (not rank and redis.call('ZCARD', queue) == 0))
+    and redis.call('SET', lock, ticket, 'NX', 'PX', ttl) then
+  redis.call('ZREM', queue, ticket)
+  redis.call('ZREM', waiters, ticket)
+  return redis.call('INCR', fence)
+end
+if not rank then redis.call('ZADD', queue, redis.call('INCR', sequence), ticket) end
+redis.call('ZADD', waiters, now + waiterTtl, ticket)
+redis.call('PEXPIRE', queue, waiterTtl * 2)
+redis.call('PEXPIRE', waiters, waiterTtl * 2)
+return 0
+`;
+
+/** Extends the lock's expiry if the caller still holds it. KEYS: lock. ARGV: ticket, ttlMs. */
+export const LOCK_RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`;
+
+/** Deletes the lock only if the caller still holds it. KEYS: lock. ARGV: ticket. */
+export const LOCK_RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;
+
+/**
+ * Sliding-window hit. KEYS: the window's sorted set. ARGV: limit, windowMs, unique member.
+ * Returns {1, 0} when allowed (and recorded) or {0, retryAfterMs} when refused (not recorded).
+ */
+export const RATE_HIT = `${NOW}
+local key, limit, window = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+if redis.call('ZCARD', key) >= limit then
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return {0, math.max(1, tonumber(oldest[2]) + window - now)}
+end
+redis.call('ZADD', key, now, ARGV[3])
+redis.call('PEXPIRE', key, window)
+return {1, 0}
+`;
+
+/**
+ * Try to take an upstream slot, fairly. KEYS: holders (score = lease expiry), queue, waiters,
+ * ticket sequence. ARGV: ticket, capacity, leaseMs, waiterTtlMs.
+ * Returns 0 when admitted, otherwise the caller's 1-based position among those who must wait.
+ */
+export const GATE_TRY_ACQUIRE = `${NOW}${FORGET_DEAD_WAITERS}
+local holders, queue, waiters, sequence = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local ticket, capacity = ARGV[1], tonumber(ARGV[2])
+local lease, waiterTtl = tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', holders, '-inf', now)
+forgetDeadWaiters(queue, waiters, now)
+local rank = redis.call('ZRANK', queue, ticket)
+if not rank then
+  redis.call('ZADD', queue, redis.call('INCR', sequence), ticket)
+  rank = redis.call('ZRANK', queue, ticket)
+end
+local free = capacity - redis.call('ZCARD', holders)
+if rank < free then
+  redis.call('ZREM', queue, ticket)
+  redis.call('ZREM', waiters, ticket)
+  redis.call('ZADD', holders, now + lease, ticket)
+  redis.call('PEXPIRE', holders, lease * 2)
+  return 0
+end
+redis.call('ZADD', waiters, now + waiterTtl, ticket)
+redis.call('PEXPIRE', queue, waiterTtl * 2)
+redis.call('PEXPIRE', waiters, waiterTtl * 2)
+return rank - math.max(free, 0) + 1
+`;
+
+/** Extends a held slot's lease. KEYS: holders. ARGV: ticket, leaseMs. Returns 1, or 0 if lost. */
+export const GATE_RENEW = `${NOW}
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+  return 1
+end
+return 0
+`;
