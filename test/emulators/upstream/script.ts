@@ -49,6 +49,8 @@ export interface UpstreamScript {
   splitUtf8?: boolean;
   /** Interleave `: keep-alive` comment lines. */
   keepAliveComments?: boolean;
+  /** Answer plain JSON even to `stream: true`, like a gateway that ignores the flag. */
+  ignoreStream?: boolean;
 }
 
 /** One request as the emulator received it. */
@@ -58,4 +60,6 @@ export interface RecordedRequest {
   body: any;
   /** `Date.now()` when the request body had been read. */
   receivedAt: number;
+  /** The client's TCP port: equal ports on consecutive requests mean a reused keep-alive socket. */
+  remotePort?: number;
 }

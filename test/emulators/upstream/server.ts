@@ -103,7 +103,12 @@ export async function startUpstreamEmulator(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const traceId = randomUUID();
     const raw = await readBody(req);
-    const recorded: RecordedRequest = { headers: req.headers, body: parseJson(raw), receivedAt: Date.now() };
+    const recorded: RecordedRequest = {
+      headers: req.headers,
+      body: parseJson(raw),
+      receivedAt: Date.now(),
+      remotePort: req.socket.remotePort,
+    };
     emulator.requests.push(recorded);
 
     if (req.headers.authorization !== `Bearer ${token}`) {
@@ -172,7 +177,7 @@ export async function startUpstreamEmulator(
     const finishReason = script.finishReason === undefined ? 'stop' : script.finishReason;
     const usage = script.usage ?? estimateUsage(recorded, reasoning.join(''), content.join(''));
 
-    if (recorded.body.stream !== true) {
+    if (recorded.body.stream !== true || script.ignoreStream) {
       if (fault?.kind === 'cut') return void req.socket.destroy();
       if (fault?.kind === 'hang') return void res.writeHead(200, { 'x-trace-id': traceId }).flushHeaders();
       const body =
