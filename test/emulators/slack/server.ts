@@ -153,9 +153,9 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const api = /^\/api\/([\w.]+)$/.exec(path);
-    let work: Promise<void> | void;
+    let work: Promise<void> | undefined;
     if (api && req.method === 'POST') work = handleApi(api[1]!, req, res);
-    else if (path.startsWith('/files-pri/') && req.method === 'GET') work = handleFile(path, req, res);
+    else if (path.startsWith('/files-pri/') && req.method === 'GET') handleFile(path, req, res);
     else if (path.startsWith('/response/') && req.method === 'POST') work = handleResponseUrl(req, res);
     else res.writeHead(404).end();
     Promise.resolve(work).catch(() => {
