@@ -1,0 +1,108 @@
+/**
+ * How replies look on Discord: the 2,000-character budget, the Stop/Regenerate buttons by phase,
+ * the button ids that carry their conversation, and the short texts of the slash commands.
+ * Discord renders Markdown itself (headings, lists, code fences), so the model's text goes out as
+ * it is; only length and mentions need care, and mentions are neutralised by `allowed_mentions`.
+ */
+import type { ReplyPhase } from '../../engine/types.js';
+import type { ConversationKey, UsageTotals } from '../../store/types.js';
+
+/** Discord's content limit (../../../../shared/docs/platforms.md). */
+export const DISCORD_MAX_CONTENT = 2_000;
+/** Headroom the renderer must leave: a fence reopened on a continuation and the status suffix. */
+export const DISCORD_REPLY_LIMIT = DISCORD_MAX_CONTENT - 40;
+
+/**
+ * Mentions are never parsed: model output that says @everyone, <@id> or <@&role> shows as text and
+ * notifies nobody. `repliedUser: false` keeps a reply from pinging the person it answers.
+ */
+export const NO_MENTIONS = { parse: [] as never[], repliedUser: false };
+
+export type ButtonAction = 'stop' | 'regen';
+
+const CUSTOM_ID_PREFIX = 'gcb';
+
+/**
+ * A button id that names its conversation, so a press works without any lookup (Stop must work
+ * before the reply reaches history). Discord allows 100 characters; three snowflakes fit.
+ */
+export function buttonId(action: ButtonAction, key: ConversationKey): string {
+  return [CUSTOM_ID_PREFIX, action, key.workspace, key.channel, key.thread].join(':');
+}
+
+/** Reads a button id written by `buttonId`; undefined for anything else. */
+export function parseButtonId(customId: string): { action: ButtonAction; key: ConversationKey } | undefined {
+  const parts = customId.split(':');
+  if (parts.length !== 5 || parts[0] !== CUSTOM_ID_PREFIX) return undefined;
+  const [, action, workspace, channel, thread] = parts as [string, string, string, string, string];
+  if (action !== 'stop' && action !== 'regen') return undefined;
+  return { action, key: { platform: 'discord', workspace, channel, thread } };
+}
+
+/** Raw component JSON (type 1 action row, type 2 buttons), as discord.js and the API accept it. */
+export interface ActionRowJson {
+  type: 1;
+  components: Array<{ type: 2; style: number; label: string; custom_id: string; emoji?: { name: string } }>;
+}
+
+/** Stop while streaming; Regenerate once the reply is done, stopped or interrupted. */
+export function replyComponents(phase: ReplyPhase, key: ConversationKey): ActionRowJson[] {
+  if (phase === 'streaming') {
+    return [
+      {
+        type: 1,
+        components: [
+          { type: 2, style: 4, label: 'Stop', custom_id: buttonId('stop', key), emoji: { name: '⏹️' } },
+        ],
+      },
+    ];
+  }
+  return [
+    {
+      type: 1,
+      components: [
+        { type: 2, style: 2, label: 'Regenerate', custom_id: buttonId('regen', key), emoji: { name: '🔄' } },
+      ],
+    },
+  ];
+}
+
+/** Cuts a text to Discord's limit (for short command answers; replies are split by the renderer). */
+export function fitContent(text: string, max = DISCORD_MAX_CONTENT): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+const numberFormat = new Intl.NumberFormat('en-US');
+
+/** The /usage answer: this conversation's and the user's own token totals. */
+export function formatUsage(
+  usage: { conversation: UsageTotals; user: UsageTotals },
+  inConversation: boolean,
+): string {
+  const line = (label: string, t: UsageTotals) =>
+    `**${label}:** ${numberFormat.format(t.totalTokens)} tokens in ${numberFormat.format(t.requests)} ` +
+    `request${t.requests === 1 ? '' : 's'} (prompt ${numberFormat.format(t.promptTokens)}, ` +
+    `answer ${numberFormat.format(t.completionTokens)}, reasoning ${numberFormat.format(t.reasoningTokens)})`;
+  const lines = [line('You, everywhere', usage.user)];
+  if (inConversation) lines.unshift(line('This conversation', usage.conversation));
+  return lines.join('\n');
+}
+
+/** The /help text. */
+export function helpText(models: string[]): string {
+  return [
+    '**How to talk to me**',
+    '• Mention me in a channel: I open a thread and answer there. Everything you write in that thread continues the conversation.',
+    '• Reply to one of my messages to continue that conversation; DMs work too.',
+    '• Attach images or videos with your prompt and I will look at them; text files are read inline.',
+    '• Edit your last prompt and I answer the new version. **Stop** cancels an answer, **Regenerate** asks again.',
+    '',
+    '**Commands**',
+    '`/ask` one question (add `private` to see the answer alone) · `/chat` open a thread · `/stop` cancel',
+    '`/model` show or set the model here · `/system` the channel instructions · `/reset` forget this thread',
+    '`/usage` tokens used · `/help` this text',
+    '',
+    `Models: ${models.map((m) => `\`${m}\``).join(', ')}`,
+  ].join('\n');
+}
