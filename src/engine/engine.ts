@@ -54,6 +54,9 @@ export interface HandleTurnOptions {
 }
 
 const RATE_WINDOW_MS = 60_000;
+const SHUTDOWN_REASON = new DOMException('The bot is shutting down', 'AbortError');
+const SHUTTING_DOWN_SENTENCE = 'The bot is restarting. Please send your message again in a minute.';
+const INTERRUPTED_BY_SHUTDOWN = 'the bot restarted before this answer was finished. Please ask again.';
 const LOCK_TTL_MS = 30_000;
 
 export class ConversationEngine {
@@ -66,6 +69,9 @@ export class ConversationEngine {
   private readonly resolvers = new Map<PlatformName, AttachmentResolver>();
   /** The reply streaming now in each conversation, so Stop can cancel it. */
   private readonly running = new Map<string, AbortController>();
+  /** Every turn past its checks, streaming or still waiting for the lock or the queue (shutdown). */
+  private readonly inFlight = new Set<AbortController>();
+  private accepting = true;
 
   constructor(deps: EngineDependencies) {
     this.config = deps.config;
@@ -100,10 +106,16 @@ export class ConversationEngine {
       return { status: 'refused', error: refusal };
     }
     if (refusal) return this.failBeforeReply(sink, refusal, log);
+    if (!this.accepting) {
+      const error = new RefusedError('shutting_down', SHUTTING_DOWN_SENTENCE);
+      log.info({ code: error.code }, 'turn refused');
+      return { status: 'refused', error };
+    }
 
     this.observer?.turnStarted?.(turn.key.platform);
     const renderer = new ReplyRenderer(sink, { reasoningDisplay: this.config.reasoningDisplay, logger: log });
     const controller = new AbortController();
+    this.inFlight.add(controller);
     const onOuterAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
 
@@ -170,7 +182,10 @@ export class ConversationEngine {
       return { status: 'done', messageIds, text: answer.text };
     } catch (error) {
       if (isAbort(error) && controller.signal.aborted) {
-        const messageIds = await renderer.stop();
+        const messageIds =
+          controller.signal.reason === SHUTDOWN_REASON
+            ? await renderer.fail(INTERRUPTED_BY_SHUTDOWN)
+            : await renderer.stop();
         log.info({ ms: Date.now() - startedAt }, 'turn stopped');
         this.finished(turn, 'stopped', startedAt, renderer, usage);
         return { status: 'stopped', messageIds };
@@ -186,6 +201,7 @@ export class ConversationEngine {
     } finally {
       if (sawContent === false) options.onReasoningStatus?.(undefined);
       options.signal?.removeEventListener('abort', onOuterAbort);
+      this.inFlight.delete(controller);
       if (this.running.get(id) === controller) this.running.delete(id);
       await releaseGate?.().catch(() => undefined);
       await lock?.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
@@ -200,12 +216,23 @@ export class ConversationEngine {
     return true;
   }
 
-  /** Cancels every running reply (shutdown past its grace period). */
+  /** Shutdown, first step: from now on new turns are refused with `shutting_down`. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /**
+   * Shutdown past its grace period: cancels every turn in flight, streaming or waiting; streaming
+   * replies end marked "Interrupted" with a note to ask again.
+   */
   stopAll(): number {
-    for (const controller of this.running.values()) {
-      controller.abort(new DOMException('The bot is shutting down', 'AbortError'));
-    }
-    return this.running.size;
+    for (const controller of this.inFlight) controller.abort(SHUTDOWN_REASON);
+    return this.inFlight.size;
+  }
+
+  /** Turns past their checks and not yet finished: streaming, or waiting for the lock or a slot. */
+  get turnsInFlight(): number {
+    return this.inFlight.size;
   }
 
   isStreaming(key: ConversationKey): boolean {
