@@ -58,7 +58,8 @@ export class RedisConnection {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        client.connect(),
+        // A PING after connecting: a port that accepts TCP but never speaks Redis must fail too.
+        client.connect().then(() => client.ping()),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`no connection within ${options.connectTimeoutMs} ms`)),
