@@ -34,7 +34,7 @@ function realisticStream(): Uint8Array {
   let size = 0;
   for (let index = 0; size < TARGET_BYTES; index++) {
     const text = pieces[index % pieces.length]!;
-    const delta = index < 2_000 ? { reasoning_content: text } : { content: text };
+    const delta: Record<string, string> = index < 2_000 ? { reasoning_content: text } : { content: text };
     const line = `data: ${JSON.stringify(deltaChunk(identity, delta))}\n\n`;
     parts.push(line);
     size += Buffer.byteLength(line);

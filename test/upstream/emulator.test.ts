@@ -15,6 +15,9 @@ function post(body: unknown, init: { token?: string; path?: string } = {}) {
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read fields of the API's JSON directly.
+const json = (response: Response): Promise<any> => response.json();
+
 const userSays = (content: unknown, stream = true) => ({
   model: 'gemini-2.5-pro',
   stream,
@@ -63,7 +66,7 @@ describe('the upstream emulator', () => {
   });
 
   it('answers stream: false with one chat.completion', async () => {
-    const body = await (await post(userSays([{ type: 'text', text: 'Hi' }], false))).json();
+    const body = await json(await post(userSays([{ type: 'text', text: 'Hi' }], false)));
     expect(body).toMatchObject({
       object: 'chat.completion',
       choices: [{ index: 0, message: { role: 'assistant', content: 'Echo: Hi' }, finish_reason: 'stop' }],
@@ -74,7 +77,7 @@ describe('the upstream emulator', () => {
   it('rejects a wrong token with 401 invalid_token and records the request', async () => {
     const response = await post(userSays('x'), { token: 'nope' });
     expect(response.status).toBe(401);
-    const body = await response.json();
+    const body = await json(response);
     expect(body).toMatchObject({ success: false, error: { code: 'invalid_token' } });
     expect(body.trace_id).toBe(response.headers.get('x-trace-id'));
     expect(upstream.requests).toHaveLength(1);
@@ -83,18 +86,18 @@ describe('the upstream emulator', () => {
   it('answers 404 no_api on other paths', async () => {
     const response = await post(userSays('x'), { path: '/openai/chat/completions' });
     expect(response.status).toBe(404);
-    expect((await response.json()).error.code).toBe('no_api');
+    expect((await json(response)).error.code).toBe('no_api');
   });
 
   it('plays magic words: [fault:429] carries Retry-After', async () => {
     const response = await post(userSays('please [fault:429]'));
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe('1');
-    expect((await response.json()).error.code).toBe('too_many_requests');
+    expect((await json(response)).error.code).toBe('too_many_requests');
   });
 
   it('[long] answers several paragraphs with a code block', async () => {
-    const body = await (await post(userSays('tell me [long]', false))).json();
+    const body = await json(await post(userSays('tell me [long]', false)));
     const content: string = body.choices[0].message.content;
     expect(content.length).toBeGreaterThan(2_000);
     expect(content).toContain('```ts');
@@ -106,7 +109,7 @@ describe('the upstream emulator', () => {
     upstream.setResponder(() => ({ content: ['responder'] }));
     const answers: string[] = [];
     for (let i = 0; i < 3; i++) {
-      answers.push((await (await post(userSays('x', false))).json()).choices[0].message.content);
+      answers.push((await json(await post(userSays('x', false)))).choices[0].message.content);
     }
     expect(answers).toEqual(['one', 'two', 'responder']);
   });
