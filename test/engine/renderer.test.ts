@@ -1,0 +1,321 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  EMPTY_ANSWER_TEXT,
+  PLACEHOLDER_TEXT,
+  ReplyRenderer,
+  STOPPED_MARKER,
+  STREAMING_INDICATOR,
+} from '../../src/engine/renderer.js';
+import { findCodeFences, splitMessage } from '../../src/engine/split.js';
+import { RecordingSink } from './renderer-sink.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Feeds `deltas` one every `everyMs` of fake time. */
+async function stream(renderer: ReplyRenderer, deltas: string[], everyMs: number): Promise<void> {
+  for (const delta of deltas) {
+    renderer.content(delta);
+    await vi.advanceTimersByTimeAsync(everyMs);
+  }
+}
+
+/** Starts the reply and lets fake time run until the placeholder post has returned. */
+async function started(renderer: ReplyRenderer): Promise<void> {
+  let done = false;
+  void renderer.start().then(() => {
+    done = true;
+  });
+  while (!done) await vi.advanceTimersByTimeAsync(10);
+}
+
+/** Ends the reply and lets fake time run until it has settled. */
+async function settle<T>(ending: Promise<T>): Promise<T> {
+  let done = false;
+  void ending.then(() => {
+    done = true;
+  });
+  for (let i = 0; i < 1000 && !done; i++) await vi.advanceTimersByTimeAsync(100);
+  expect(done).toBe(true);
+  return ending;
+}
+
+describe('ReplyRenderer: cadence', () => {
+  it('posts the placeholder at once and shows the first content as soon as that post returns', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sink.calls).toMatchObject([{ kind: 'post', text: PLACEHOLDER_TEXT, startedAt: 0 }]);
+    renderer.content('Hello');
+    await vi.advanceTimersByTimeAsync(100); // the post returns at 100 ms
+    expect(sink.calls[1]).toMatchObject({
+      kind: 'edit',
+      startedAt: 100,
+      text: `Hello${STREAMING_INDICATOR}`,
+    });
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Hello']);
+    expect(sink.phases()).toEqual(['done']);
+  });
+
+  it('edits about once per interval, one call in flight, never two edits within the interval', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 150);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    const deltas = Array.from({ length: 200 }, (_, i) => `w${i} `);
+    await stream(renderer, deltas, 50); // 10 s of fake time
+    const ids = await settle(renderer.complete());
+
+    const edits = sink.calls.filter((call) => call.kind === 'edit');
+    expect(edits.length).toBeGreaterThanOrEqual(9);
+    expect(edits.length).toBeLessThanOrEqual(12);
+    // The first content edit goes out right after the placeholder; after that the interval holds,
+    // except for the final flush, which does not wait for it.
+    const streamingEdits = edits.filter((call) => call.phase === 'streaming');
+    for (let i = 1; i < streamingEdits.length; i++) {
+      expect(streamingEdits[i]!.startedAt - streamingEdits[i - 1]!.startedAt).toBeGreaterThanOrEqual(1000);
+    }
+    expect(sink.maxInFlight).toBe(1);
+    expect(ids).toEqual(['m1']);
+    expect(sink.visible()).toEqual([deltas.join('')]);
+  });
+
+  it('sends the newest text: deltas arriving during a wait are coalesced into one edit', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    await started(renderer);
+    renderer.content('one ');
+    await vi.advanceTimersByTimeAsync(200);
+    renderer.content('two ');
+    await vi.advanceTimersByTimeAsync(200);
+    renderer.content('three');
+    await vi.advanceTimersByTimeAsync(2000);
+    const texts = sink.calls.map((call) => call.text);
+    expect(texts).toEqual([
+      PLACEHOLDER_TEXT,
+      `one ${STREAMING_INDICATOR}`,
+      `one two three${STREAMING_INDICATOR}`,
+    ]);
+    await settle(renderer.complete());
+  });
+
+  it('skips an edit whose text is already shown', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    await started(renderer);
+    renderer.status('⏳ Queued (position 2)…');
+    await vi.advanceTimersByTimeAsync(1500);
+    renderer.status('⏳ Queued (position 2)…');
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(sink.calls.filter((call) => call.text === '⏳ Queued (position 2)…')).toHaveLength(1);
+    expect(renderer.stats.skippedUnchanged).toBeGreaterThanOrEqual(1);
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual([EMPTY_ANSWER_TEXT]);
+  });
+
+  it('ends with no timers left running', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    await started(renderer);
+    renderer.reasoning('hmm');
+    renderer.content('Answer');
+    await settle(renderer.complete());
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('ReplyRenderer: rate limits and failures', () => {
+  it('waits retry_after, widens the interval and loses no text', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
+    sink.failures.set(2, { rateLimitMs: 3000 }); // the second edit is refused
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status', maxIntervalMs: 4000 });
+    void renderer.start();
+    const deltas = Array.from({ length: 160 }, (_, i) => `t${i} `);
+    await stream(renderer, deltas, 50); // 8 s
+    await settle(renderer.complete());
+
+    const refused = sink.calls.findIndex((call) => call.failed === 'rate_limited');
+    expect(refused).toBe(2);
+    const next = sink.calls[refused + 1]!;
+    expect(next.startedAt).toBeGreaterThanOrEqual(sink.calls[refused]!.endedAt + 3000);
+    expect(next.text.length).toBeGreaterThan(sink.calls[refused]!.text.length); // newest text, not the refused one
+    const later = sink.calls.slice(refused + 1).filter((call) => call.phase === 'streaming');
+    for (let i = 1; i < later.length; i++) {
+      expect(later[i]!.startedAt - later[i - 1]!.startedAt).toBeGreaterThanOrEqual(2000);
+    }
+    expect(renderer.stats.rateLimits).toBe(1);
+    expect(sink.visible()).toEqual([deltas.join('')]);
+  });
+
+  it('honours a rate-limit wait even in the final flush', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
+    sink.failures.set(1, { rateLimitMs: 5000 });
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    renderer.content('All of it.');
+    await vi.advanceTimersByTimeAsync(250); // the first content edit was refused at 200 ms
+    const ending = renderer.complete();
+    await settle(ending);
+    const final = sink.calls.at(-1)!;
+    expect(final.startedAt).toBeGreaterThanOrEqual(5200);
+    expect(final).toMatchObject({ text: 'All of it.', phase: 'done' });
+  });
+
+  it('gives up editing on a sink that keeps failing, and still resolves', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
+    sink.failFrom = 1;
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    await stream(renderer, ['partial ', 'answer'], 500);
+    const ids = await settle(renderer.fail('The model stopped answering.'));
+    expect(ids).toEqual(['m1']);
+    expect(sink.calls.filter((call) => call.failed === 'error')).toHaveLength(3);
+    expect(sink.visible()).toEqual([PLACEHOLDER_TEXT]);
+  });
+});
+
+describe('ReplyRenderer: long answers', () => {
+  it('splits a 6,000-character answer with code into 2,000-character messages, fences balanced', async () => {
+    const prose = 'Streaming answers arrive in small pieces and are edited in place. ';
+    const code = Array.from({ length: 60 }, (_, i) => `  result.push(compute(${i}));`).join('\n');
+    let answer = `${prose.repeat(12)}\n\n\`\`\`ts\nfunction build() {\n${code}\n}\n\`\`\`\n\n`;
+    while (answer.length < 6000) answer += `${prose.repeat(5)}\n\n`;
+    const deltas = answer.match(/[\s\S]{1,40}/g)!;
+
+    const sink = new RecordingSink({ maxMessageLength: 2000, editIntervalMs: 1000 }, 80);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    await stream(renderer, deltas, 20);
+    const ids = await settle(renderer.complete());
+
+    const messages = sink.visible();
+    expect(messages).toEqual(splitMessage(answer, 2000));
+    expect(messages.length).toBeGreaterThanOrEqual(3);
+    expect(ids).toHaveLength(messages.length);
+    for (const message of messages) {
+      expect(message.length).toBeLessThanOrEqual(2000);
+      expect(findCodeFences(message).every((fence) => fence.closed)).toBe(true);
+    }
+    expect(sink.phases()).toEqual([...messages.slice(1).map(() => 'done'), 'done']);
+    // Every call, streaming ones included, fit the platform limit.
+    for (const call of sink.calls) expect(call.text.length).toBeLessThanOrEqual(2000);
+  });
+
+  it('never splits an emoji across messages', async () => {
+    const family = '👨‍👩‍👧‍👦';
+    const answer = `${family} `.repeat(400); // 4,800 code units
+    const sink = new RecordingSink({ maxMessageLength: 1000, editIntervalMs: 500 }, 20);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    await stream(renderer, answer.match(/[\s\S]{1,7}/gu)!, 10);
+    await settle(renderer.complete());
+    const messages = sink.visible();
+    expect(messages.join('')).toBe(answer);
+    for (const message of messages) expect(message.replaceAll(`${family} `, '')).toMatch(/^(👨‍👩‍👧‍👦)?$/);
+  });
+
+  it('shows a streaming snapshot inside a code block with the fence closed', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    renderer.content('Try:\n```py\nprint(1)');
+    await vi.advanceTimersByTimeAsync(200);
+    expect(sink.visible()).toEqual(['Try:\n```py\nprint(1)\n```\n▌']);
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Try:\n```py\nprint(1)']);
+  });
+});
+
+describe('ReplyRenderer: endings', () => {
+  it('keeps the partial text and adds a stop marker', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    await stream(renderer, ['The first half', ' of an answer'], 100);
+    await settle(renderer.stop());
+    expect(sink.visible()).toEqual([`The first half of an answer\n\n${STOPPED_MARKER}`]);
+    expect(sink.phases()).toEqual(['stopped']);
+  });
+
+  it('keeps the partial text and says why it was interrupted, outside any open code block', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    await stream(renderer, ['Code:\n```js\nlet a'], 100);
+    await settle(renderer.fail('The model took too long to answer.'));
+    expect(sink.visible()).toEqual([
+      'Code:\n```js\nlet a\n```\n\n⚠️ Interrupted: The model took too long to answer.',
+    ]);
+    expect(sink.phases()).toEqual(['interrupted']);
+  });
+
+  it('stopped before any message was posted still tells the user', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'hidden' });
+    await started(renderer);
+    await settle(renderer.stop());
+    expect(sink.visible()).toEqual([STOPPED_MARKER]);
+  });
+});
+
+describe('ReplyRenderer: reasoning display', () => {
+  it("'status' shows the seconds spent thinking, then the answer replaces it", async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status', statusTickMs: 2000 });
+    await started(renderer);
+    for (let i = 0; i < 121; i++) {
+      renderer.reasoning('considering… ');
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(sink.visible()).toEqual(['💭 Thinking… 12s']);
+    expect(sink.calls.some((call) => call.text === '💭 Thinking… 6s')).toBe(true);
+    renderer.content('Answer.');
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Answer.']);
+  });
+
+  it("'text' shows the reasoning itself as a quote", async () => {
+    const sink = new RecordingSink({ maxMessageLength: 300, editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'text' });
+    await started(renderer);
+    renderer.reasoning('First, read the question.\nThen ');
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(sink.visible()[0]).toContain('> First, read the question.\n> Then');
+    renderer.reasoning('x'.repeat(1000));
+    await vi.advanceTimersByTimeAsync(1100);
+    const shown = sink.visible()[0]!;
+    expect(shown.length).toBeLessThanOrEqual(300);
+    expect(shown).toMatch(/> …x+$/);
+    renderer.content('Done thinking.');
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Done thinking.']);
+  });
+
+  it("'hidden' posts nothing until content and keeps the typing indicator alive", async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'hidden' });
+    await started(renderer);
+    for (let i = 0; i < 170; i++) {
+      renderer.reasoning('secret thoughts ');
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(sink.calls).toHaveLength(0);
+    expect(sink.typingAt).toEqual([0, 8000, 16000]);
+    const contentAt = Date.now();
+    renderer.content('Visible answer');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sink.calls[0]).toMatchObject({
+      kind: 'post',
+      startedAt: contentAt,
+      text: `Visible answer${STREAMING_INDICATOR}`,
+    });
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Visible answer']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
