@@ -1,51 +1,122 @@
 /**
- * Graceful shutdown on SIGTERM/SIGINT: stop taking new turns (platforms disconnect), let streaming
- * replies finish up to SHUTDOWN_GRACE_MS, then stop the rest (they are marked interrupted/stopped in
- * the chat), release locks as each turn ends, and close the store last.
+ * Graceful shutdown on SIGTERM/SIGINT, in the order that loses nothing:
+ *
+ * 1. /readyz turns 503 (load balancers stop sending) and the engine refuses new turns with
+ *    "The bot is restarting…" (the platforms stay connected, so replies in flight can still be
+ *    edited, and a user who writes now is told rather than ignored);
+ * 2. replies in flight (streaming, or waiting for their thread's lock or an upstream slot) get up to
+ *    SHUTDOWN_GRACE_MS to finish;
+ * 3. what is left is cancelled: each reply ends "⚠️ Interrupted: the bot restarted…", its
+ *    conversation lock is released as its turn ends, and nothing half-done is written to history;
+ * 4. the platforms disconnect, the HTTP server closes, the upstream pool and the store close last.
+ *
+ * Shard children (DISCORD_SHARDS) are told first, so they drain in parallel with this process.
+ * A second signal, or a shutdown that overruns its deadline, exits at once.
  */
 import type { Logger } from '../log.js';
 import type { PlatformHandle } from '../platforms/types.js';
 import type { Runtime } from '../runtime.js';
 import type { HttpServerHandle } from './http-server.js';
 
-export function installShutdown(deps: {
+export interface ShutdownDependencies {
   runtime: Runtime;
-  http: HttpServerHandle;
+  /** Closed after the replies ended (Slack's HTTP mode and /healthz use it until then). */
+  http?: HttpServerHandle;
+  /** Disconnected after the replies ended. */
   platforms: () => PlatformHandle[];
+  /** Stopped at once, in parallel with this process's drain (shard child processes). */
+  stopFirst?: () => Array<{ stop(): Promise<void> }>;
   logger: Logger;
-}): { isShuttingDown: () => boolean; shutdown: (signal: string) => Promise<void> } {
-  let shuttingDown = false;
+  /** After the cancelled replies were told: how long they get to write their last edit. Default 5 s. */
+  finalEditMs?: number;
+  /** Ends the process; tests pass their own. Default `process.exit`. */
+  exit?: (code: number) => void;
+  /** Signals to listen for; tests pass []. Default SIGTERM and SIGINT. */
+  signals?: NodeJS.Signals[];
+}
+
+export interface ShutdownControl {
+  isShuttingDown(): boolean;
+  /** Runs the shutdown (once; later calls return the same promise) without exiting. */
+  shutdown(reason: string): Promise<void>;
+}
+
+const POLL_MS = 50;
+/** Beyond grace + final edits: platforms, HTTP and the store get this long to close. */
+const CLOSE_ALLOWANCE_MS = 10_000;
+
+/** Installs the signal handlers and returns the control used by /readyz and tests. */
+export function installShutdown(deps: ShutdownDependencies): ShutdownControl {
   const { runtime, logger } = deps;
+  const exit = deps.exit ?? ((code: number) => process.exit(code));
+  const finalEditMs = deps.finalEditMs ?? 5_000;
+  let running: Promise<void> | undefined;
 
-  async function shutdown(signal: string): Promise<void> {
-    if (shuttingDown) return;
-    shuttingDown = true;
+  async function drain(): Promise<void> {
+    const { engine } = runtime;
     const graceMs = runtime.config.shutdownGraceMs;
-    logger.info({ signal, activeStreams: runtime.engine.activeStreams, graceMs }, 'shutting down');
-    await Promise.allSettled(deps.platforms().map((platform) => platform.stop()));
+    engine.stopAccepting();
+    const first = Promise.allSettled((deps.stopFirst?.() ?? []).map((part) => part.stop()));
+    logger.info(
+      { inFlight: engine.turnsInFlight, activeStreams: engine.activeStreams, graceMs },
+      'shutting down',
+    );
 
-    const deadline = Date.now() + graceMs;
-    while (runtime.engine.activeStreams > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    if (runtime.engine.activeStreams > 0) {
-      logger.warn({ stopped: runtime.engine.stopAll() }, 'grace period over: stopping the remaining replies');
-      const hardDeadline = Date.now() + 5_000;
-      while (runtime.engine.activeStreams > 0 && Date.now() < hardDeadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
+    const finishedInTime = await waitUntil(() => engine.turnsInFlight === 0, graceMs);
+    if (!finishedInTime) {
+      const cancelled = engine.stopAll();
+      logger.warn({ cancelled }, 'grace period over: interrupting the remaining replies');
+      if (!(await waitUntil(() => engine.turnsInFlight === 0, finalEditMs))) {
+        logger.warn({ left: engine.turnsInFlight }, 'some replies did not end after being interrupted');
       }
     }
-    await deps.http.close();
+    await first;
+    const results = await Promise.allSettled(deps.platforms().map((platform) => platform.stop()));
+    for (const result of results) {
+      if (result.status === 'rejected')
+        logger.warn({ err: result.reason }, 'a platform did not stop cleanly');
+    }
+    await deps.http?.close();
     await runtime.close();
     logger.info('shut down cleanly');
   }
 
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      shutdown(signal)
-        .catch((err: unknown) => logger.error({ err }, 'shutdown failed'))
-        .finally(() => process.exit(0));
+  function shutdown(reason: string): Promise<void> {
+    running ??= drain().catch((err: unknown) => {
+      logger.error({ err, reason }, 'shutdown failed');
+      throw err;
+    });
+    return running;
+  }
+
+  for (const signal of deps.signals ?? (['SIGTERM', 'SIGINT'] as const)) {
+    process.on(signal, () => {
+      if (running) {
+        logger.warn({ signal }, 'second signal during shutdown: exiting now');
+        exit(1);
+        return;
+      }
+      // If something hangs (a platform that never disconnects), the deadline still ends the process.
+      const deadlineMs = runtime.config.shutdownGraceMs + finalEditMs + CLOSE_ALLOWANCE_MS;
+      setTimeout(() => {
+        logger.error({ deadlineMs }, 'shutdown overran its deadline: exiting');
+        exit(1);
+      }, deadlineMs).unref();
+      shutdown(signal).then(
+        () => exit(0),
+        () => exit(1),
+      );
     });
   }
-  return { isShuttingDown: () => shuttingDown, shutdown };
+  return { isShuttingDown: () => running !== undefined, shutdown };
+}
+
+/** Polls `condition` until it holds (true) or `timeoutMs` passed (false). */
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return true;
 }
