@@ -147,6 +147,7 @@ class AceDataUpstreamClient implements UpstreamClient {
       }
       const decoder = new SseDecoder();
       let done = false;
+      let sawEvent = false;
       let graceTimer: NodeJS.Timeout | undefined;
       try {
         for await (const bytes of body) {
@@ -158,6 +159,7 @@ class AceDataUpstreamClient implements UpstreamClient {
               graceTimer = setTimeout(() => body.destroy(), AFTER_DONE_GRACE_MS);
               break;
             }
+            sawEvent = true;
             for (const event of eventsFromChunk(data, opened.traceId)) {
               if (event.type === 'content' && log.firstContentMs === undefined) {
                 log.firstContentMs = Math.round(performance.now() - startedAt);
@@ -173,6 +175,15 @@ class AceDataUpstreamClient implements UpstreamClient {
         clearTimeout(graceTimer);
       }
       if (!done) {
+        const contentType = String(headers['content-type'] ?? '');
+        if (!sawEvent && !contentType.includes('text/event-stream')) {
+          // A proxy's HTML page with status 200, say: not a cut stream but not the API either.
+          throw new UpstreamError(
+            'bad_response',
+            `The upstream answered ${contentType || 'no content type'} instead of an event stream`,
+            { status: opened.response.statusCode, traceId: opened.traceId },
+          );
+        }
         yield* this.finishWithoutDone(decoder, opened.traceId);
         done = true;
       }

@@ -179,6 +179,13 @@ describe('a stream that goes wrong', () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it('a 200 answer that is an HTML page is a bad_response, not a cut stream', async () => {
+    upstream.enqueue({ fault: { kind: 'non_json_error', status: 200, body: '<html>captive portal</html>' } });
+    const { error } = await collectUntilError(client.stream(ask('x')));
+    expect(error).toMatchObject({ code: 'bad_response', status: 200 });
+    expect((error as Error).message).toMatch(/text\/html instead of an event stream/);
+  });
+
   it('the magic words of the default responder reach the client as faults', async () => {
     const cut = await collectUntilError(client.stream(ask('hello [fault:cut]')));
     expect((cut.error as UpstreamError).code).toBe('stream_cut');

@@ -36,6 +36,7 @@ export interface UpstreamScript {
         retryAfterSeconds?: number;
         traceId?: string;
       }
+    /** Any status (200 too) with a body that is not the API's JSON, e.g. a proxy's HTML page. */
     | { kind: 'non_json_error'; status: number; body: string }
     /** Destroy the socket mid-stream. */
     | { kind: 'cut'; afterChunks: number }
