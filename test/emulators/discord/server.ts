@@ -95,6 +95,8 @@ export class DiscordEmulator {
   readonly cdn: AttachmentCdn;
   /** Text channels created at start. */
   readonly channels: { general: string; random: string };
+  /** Guild roles created at start (put them on a member with `roles: [...]`). */
+  readonly roles: { member: string; restricted: string };
   private readonly server: Server;
   private port = 0;
   private readonly rest: RestContext;
@@ -115,6 +117,11 @@ export class DiscordEmulator {
       parent_id: null,
     });
     this.channels = { general: general.id, random: random.id };
+    this.roles = { member: this.state.nextId(), restricted: this.state.nextId() };
+    this.state.roles.push(
+      { id: this.roles.member, name: 'member' },
+      { id: this.roles.restricted, name: 'restricted' },
+    );
     this.gateway = new GatewayServer(this.state, this.token, () => this.gatewayUrl);
     this.cdn = new AttachmentCdn(() => this.url, this.state);
     this.rest = {
@@ -291,6 +298,14 @@ export class DiscordEmulator {
     }
     this.gateway.dispatch('INTERACTION_CREATE', base);
     return interaction;
+  }
+
+  /** A message by the bot that the bot did not send through REST (history from before a test). */
+  seedBotMessage(channelId: string, content: string): EmuMessage {
+    this.requireChannel(channelId);
+    const message = this.state.buildMessage({ channel_id: channelId, author: this.botUser, content });
+    this.gateway.dispatch('MESSAGE_CREATE', toWireMessage(message));
+    return message;
   }
 
   /** Messages in a channel (or thread), oldest first. */

@@ -111,6 +111,8 @@ export class EmulatorState {
   readonly interactions = new Map<string, EmuInteraction>();
   /** Registered application commands, per scope (`global` or a guild id). */
   readonly commands = new Map<string, unknown[]>();
+  /** Guild roles besides @everyone (tests put them on members for role allow/block lists). */
+  readonly roles: Array<{ id: string; name: string }> = [];
   readonly log: RestCall[] = [];
   /** How many 429 answers the emulator gave. */
   rateLimitedCount = 0;

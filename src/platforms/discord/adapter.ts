@@ -1,0 +1,329 @@
+/**
+ * Wires discord.js events to the engine: messages (mentions → a new thread, threads, reply chains,
+ * DMs), edits of the latest prompt, the Stop/Regenerate buttons, and slash commands (commands.ts).
+ * What to answer is decided by the pure rules in normalize.ts; replies go through sink.ts.
+ */
+import {
+  type ButtonInteraction,
+  type Client,
+  DiscordAPIError,
+  type Interaction,
+  type Message,
+  MessageFlags,
+  type PartialMessage,
+} from 'discord.js';
+import type { Config } from '../../config.js';
+import type { ConversationEngine } from '../../engine/engine.js';
+import type { IncomingTurn } from '../../engine/types.js';
+import type { Logger } from '../../log.js';
+import type { ConversationKey, Store } from '../../store/types.js';
+import { DiscordCommands } from './commands.js';
+import type { ChannelEditBudget } from './edit-budget.js';
+import { NO_MENTIONS, parseButtonId } from './format.js';
+import {
+  keyForPlace,
+  keyForRootMessage,
+  type MessageFacts,
+  routeMessage,
+  stripBotMention,
+  threadTitle,
+  toAttachmentRefs,
+} from './normalize.js';
+import { ChannelSink, type SendableChannel } from './sink.js';
+import { type AccessFacts, DiscordTurnRunner } from './turns.js';
+
+/** Discord re-sends a message event after a reconnect; answer each message once (10 minutes). */
+const DEDUPE_TTL_MS = 10 * 60 * 1000;
+/** Threads the bot opens archive after a day of silence (one of Discord's allowed values). */
+const THREAD_AUTO_ARCHIVE_MINUTES = 1440;
+/** Discord's error when a message already has a thread. */
+const THREAD_ALREADY_EXISTS = 160004;
+
+export interface DiscordAdapterOptions {
+  client: Client;
+  config: Config;
+  engine: ConversationEngine;
+  store: Store;
+  logger: Logger;
+  budget: ChannelEditBudget;
+}
+
+/** Where a reply to a message goes, and which conversation it continues. */
+interface Target {
+  key: ConversationKey;
+  channel: SendableChannel;
+  /** Reply reference to the prompt (reply chains outside threads). */
+  replyTo?: string;
+}
+
+export class DiscordAdapter {
+  readonly runner: DiscordTurnRunner;
+  private readonly commands: DiscordCommands;
+  private readonly log: Logger;
+
+  constructor(private readonly options: DiscordAdapterOptions) {
+    this.log = options.logger.child({ platform: 'discord' });
+    this.runner = new DiscordTurnRunner(options.engine, options.config.access, this.log);
+    this.commands = new DiscordCommands({ ...options, logger: this.log, runner: this.runner });
+  }
+
+  /** Subscribes to the client's events. Handlers never throw into discord.js. */
+  attach(): void {
+    const { client } = this.options;
+    client.on('messageCreate', (message) => this.guard('message', () => this.onMessage(message)));
+    client.on('messageUpdate', (before, after) => this.guard('edit', () => this.onEdit(before, after)));
+    client.on('interactionCreate', (interaction) =>
+      this.guard('interaction', () => this.onInteraction(interaction)),
+    );
+  }
+
+  private guard(what: string, task: () => Promise<unknown>): void {
+    task().catch((err: unknown) => this.log.error({ err, what }, 'discord handler failed'));
+  }
+
+  private get botId(): string {
+    return this.options.client.user?.id ?? '';
+  }
+
+  /** The routing facts of a discord.js message. */
+  private factsOf(message: Message): MessageFacts {
+    const channel = message.channel;
+    return {
+      authorIsBot: message.author.bot,
+      webhookId: message.webhookId,
+      type: message.type,
+      system: message.system,
+      content: message.content,
+      attachmentCount: message.attachments.size,
+      isDm: !message.inGuild(),
+      inThread: channel.isThread(),
+      threadOwnedByBot: channel.isThread() && channel.ownerId === this.botId,
+      mentionsBot: message.mentions.users.has(this.botId),
+      repliesToBot: message.mentions.repliedUser?.id === this.botId,
+      referencedMessageId: message.reference?.messageId,
+    };
+  }
+
+  private accessFacts(message: Message): AccessFacts {
+    const channel = message.channel;
+    return {
+      userId: message.author.id,
+      roleIds: message.member ? [...message.member.roles.cache.keys()] : [],
+      channelIds: [channel.id, ...(channel.isThread() && channel.parentId ? [channel.parentId] : [])],
+      isDm: !message.inGuild(),
+    };
+  }
+
+  private async onMessage(message: Message): Promise<void> {
+    const route = routeMessage(this.factsOf(message));
+    if (route.kind === 'ignore') return;
+    if (route.kind === 'thread' && !route.certain) {
+      // A thread the bot did not open: answer only if it already holds a conversation with the bot.
+      const key = this.placeKey(message);
+      if (!(await this.options.engine.hasConversation(key))) return;
+    }
+    if (!(await this.options.store.dedupe.claim(`discord:message:${message.id}`, DEDUPE_TTL_MS))) return;
+
+    const refusal = this.runner.refusal(this.accessFacts(message));
+    if (refusal) {
+      await this.replyInline(message, refusal.message);
+      return;
+    }
+    const prompt = stripBotMention(message.content, this.botId);
+    const target = await this.targetFor(message, route.kind, prompt, route);
+    const turn: IncomingTurn = {
+      key: target.key,
+      author: { id: message.author.id, name: message.member?.displayName ?? message.author.displayName },
+      text: prompt,
+      attachments: toAttachmentRefs(message.attachments.values(), {
+        channel: message.channelId,
+        message: message.id,
+      }),
+      messageIds: [message.id],
+      mode: 'new',
+    };
+    await this.runner.run(turn, this.sinkFor(target), (sentence) => this.replyInline(message, sentence));
+  }
+
+  private placeKey(message: Message | PartialMessage): ConversationKey {
+    const channel = message.channel;
+    return keyForPlace({
+      guildId: message.guildId,
+      channelId: channel.id,
+      parentId: channel.isThread() ? channel.parentId : null,
+    });
+  }
+
+  private async targetFor(
+    message: Message,
+    kind: 'new-thread' | 'thread' | 'reply-chain' | 'dm',
+    prompt: string,
+    route: ReturnType<typeof routeMessage>,
+  ): Promise<Target> {
+    const channel = message.channel as unknown as SendableChannel;
+    if (kind === 'thread' || kind === 'dm') return { key: this.placeKey(message), channel };
+    if (kind === 'reply-chain' && route.kind === 'reply-chain') {
+      const known = await this.options.store.history.findByMessage('discord', route.referencedMessageId);
+      const key = known ?? keyForRootMessage(message.guildId, message.channelId, route.referencedMessageId);
+      return { key, channel, replyTo: message.id };
+    }
+    // A mention in a channel: open a public thread from the message and answer there.
+    try {
+      const thread = await message.startThread({
+        name: threadTitle(prompt),
+        autoArchiveDuration: THREAD_AUTO_ARCHIVE_MINUTES,
+      });
+      return {
+        key: keyForPlace({ guildId: message.guildId, channelId: thread.id, parentId: message.channelId }),
+        channel: thread as unknown as SendableChannel,
+      };
+    } catch (error) {
+      if (error instanceof DiscordAPIError && error.code === THREAD_ALREADY_EXISTS) {
+        const thread = await this.options.client.channels.fetch(message.id);
+        if (thread?.isThread()) {
+          return {
+            key: keyForPlace({ guildId: message.guildId, channelId: thread.id, parentId: message.channelId }),
+            channel: thread as unknown as SendableChannel,
+          };
+        }
+      }
+      // No thread permission (or another refusal): answer in the channel as a reply chain instead.
+      this.log.warn({ err: error }, 'could not start a thread; answering in the channel');
+      return {
+        key: keyForRootMessage(message.guildId, message.channelId, message.id),
+        channel,
+        replyTo: message.id,
+      };
+    }
+  }
+
+  private sinkFor(target: Target): ChannelSink {
+    return new ChannelSink({
+      channel: target.channel,
+      key: target.key,
+      budget: this.options.budget,
+      ...(target.replyTo ? { replyTo: target.replyTo } : {}),
+      logger: this.log,
+    });
+  }
+
+  /** A short inline answer to a message (refusals), pinging nobody. */
+  private async replyInline(message: Message, text: string): Promise<void> {
+    await message.reply({ content: text, allowedMentions: NO_MENTIONS }).catch((err: unknown) => {
+      this.log.warn({ err }, 'could not reply inline');
+    });
+  }
+
+  /**
+   * A prompt was edited. Only the latest prompt of a conversation counts: its reply is cancelled if
+   * still streaming, and the edited prompt is answered again (history drops the old version).
+   */
+  private async onEdit(before: Message | PartialMessage, after: Message | PartialMessage): Promise<void> {
+    const message = after.partial ? await after.fetch().catch(() => undefined) : after;
+    if (!message || message.author.bot || message.webhookId) return;
+    if (!before.partial && before.content === message.content) return; // embeds resolving, pins…
+
+    const running = this.runner.runningFor(message.id);
+    let key = running?.key;
+    if (!key) {
+      key = await this.options.store.history.findByMessage('discord', message.id);
+      if (!key) return;
+      const history = await this.options.store.history.load(key);
+      const lastPrompt = history.findLast((turn) => turn.role === 'user');
+      if (!lastPrompt?.messageIds.includes(message.id)) return;
+    }
+    const refusal = this.runner.refusal(this.accessFacts(message));
+    if (refusal) return;
+    if (running) {
+      this.options.engine.stop(running.key);
+      await running.done.catch(() => undefined);
+    }
+    const target = await this.editTarget(message, key);
+    const turn: IncomingTurn = {
+      key,
+      author: { id: message.author.id, name: message.member?.displayName ?? message.author.displayName },
+      text: stripBotMention(message.content, this.botId),
+      attachments: toAttachmentRefs(message.attachments.values(), {
+        channel: message.channelId,
+        message: message.id,
+      }),
+      messageIds: [message.id],
+      mode: 'edit',
+    };
+    await this.runner.run(turn, this.sinkFor(target), (sentence) => this.replyInline(message, sentence));
+  }
+
+  /** Where the answer to an edited prompt goes: its thread, its DM, or the channel as a reply. */
+  private async editTarget(message: Message, key: ConversationKey): Promise<Target> {
+    const channel = message.channel as unknown as SendableChannel;
+    if (!message.inGuild() || message.channel.isThread()) return { key, channel };
+    if (key.thread !== message.channelId) {
+      const thread = await this.options.client.channels.fetch(key.thread).catch(() => null);
+      if (thread?.isThread()) return { key, channel: thread as unknown as SendableChannel };
+    }
+    return { key, channel, replyTo: message.id };
+  }
+
+  private async onInteraction(interaction: Interaction): Promise<void> {
+    if (interaction.isChatInputCommand()) return this.commands.handle(interaction);
+    if (interaction.isButton()) return this.onButton(interaction);
+  }
+
+  /** Stop cancels the running reply; Regenerate answers the last prompt again. */
+  private async onButton(interaction: ButtonInteraction): Promise<void> {
+    const parsed = parseButtonId(interaction.customId);
+    if (!parsed) return;
+    const channel = interaction.channel;
+    const refusal = this.runner.refusal({
+      userId: interaction.user.id,
+      roleIds: this.commands.roleIdsOf(interaction),
+      channelIds: [
+        interaction.channelId,
+        ...(channel?.isThread() && channel.parentId ? [channel.parentId] : []),
+      ],
+      isDm: !interaction.inGuild(),
+    });
+    if (refusal) {
+      await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
+      return;
+    }
+    const { engine } = this.options;
+    if (parsed.action === 'stop') {
+      await interaction.deferUpdate();
+      if (!engine.stop(parsed.key)) {
+        await interaction.followUp({
+          content: 'That answer is already finished.',
+          flags: MessageFlags.Ephemeral,
+        });
+      }
+      return;
+    }
+    if (engine.isStreaming(parsed.key)) {
+      await interaction.reply({
+        content: 'An answer is still being written here; wait for it or press Stop first.',
+        flags: MessageFlags.Ephemeral,
+      });
+      return;
+    }
+    // Take the button off the old answer (one callback, no extra edit), then answer again below it.
+    await interaction.update({ components: [] });
+    if (!channel?.isSendable()) return;
+    const inThreadOrDm = channel.isThread() || channel.isDMBased();
+    const target: Target = {
+      key: parsed.key,
+      channel: channel as unknown as SendableChannel,
+      ...(inThreadOrDm ? {} : { replyTo: interaction.message.id }),
+    };
+    const turn: IncomingTurn = {
+      key: parsed.key,
+      author: { id: interaction.user.id, name: interaction.user.displayName },
+      text: '',
+      attachments: [],
+      messageIds: [interaction.id],
+      mode: 'regenerate',
+    };
+    await this.runner.run(turn, this.sinkFor(target), (sentence) =>
+      interaction.followUp({ content: sentence, flags: MessageFlags.Ephemeral }),
+    );
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The discord.js Client the adapter runs on. Logging in, reconnecting and resuming are discord.js's
+ * own; this file only chooses the intents, the partials DMs need, the API base (DISCORD_API_URL for
+ * proxies and the loopback emulator) and how rate limits surface.
+ */
+import { Client, type ClientOptions, GatewayIntentBits, Partials, type RateLimitData } from 'discord.js';
+import { NO_MENTIONS } from './format.js';
+
+/**
+ * Guilds (channels, threads), guild and DM messages, and Message Content: privileged, switched on
+ * in the developer portal (docs/discord.md), else the gateway closes with 4014.
+ */
+export const DISCORD_INTENTS = [
+  GatewayIntentBits.Guilds,
+  GatewayIntentBits.GuildMessages,
+  GatewayIntentBits.MessageContent,
+  GatewayIntentBits.DirectMessages,
+];
+
+/** Channel message routes as @discordjs/rest names its buckets (`/channels/:id/messages[/:id]`). */
+const MESSAGE_ROUTE = /^\/channels\/:id\/messages(\/:id)?$/;
+
+/**
+ * Message sends and edits reject instead of waiting in discord.js's queue when their bucket is
+ * spent, so the reply renderer learns about it (and widens its interval) and later text replaces
+ * the queued one. Everything else (threads, interactions, typing) keeps discord.js's queueing.
+ */
+export function rejectMessageRateLimits(data: RateLimitData): boolean {
+  const method = data.method.toUpperCase();
+  return (method === 'POST' || method === 'PATCH') && MESSAGE_ROUTE.test(data.route);
+}
+
+export interface DiscordClientOptions {
+  /** REST base without the version, e.g. `http://127.0.0.1:4000/api` (default: Discord's). */
+  apiUrl?: string | undefined;
+  /** Shard settings from DISCORD_SHARDS / DISCORD_SHARD_COUNT; default one shard. */
+  shards?: ClientOptions['shards'];
+  shardCount?: number | undefined;
+}
+
+/** A Client with the bot's intents, partials and REST settings; not logged in yet. */
+export function createDiscordClient(options: DiscordClientOptions = {}): Client {
+  return new Client({
+    intents: DISCORD_INTENTS,
+    // DM channels are not cached before their first message; without this partial discord.js
+    // drops DMs silently. Messages may be uncached when edited.
+    partials: [Partials.Channel, Partials.Message],
+    // A second safety net: whatever a code path forgets, the client never parses mentions.
+    allowedMentions: NO_MENTIONS,
+    rest: {
+      ...(options.apiUrl ? { api: options.apiUrl } : {}),
+      rejectOnRateLimit: rejectMessageRateLimits,
+    },
+    ...(options.shards !== undefined ? { shards: options.shards } : {}),
+    ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
+  });
+}
+
+/** Turns DISCORD_SHARDS / DISCORD_SHARD_IDS into discord.js's `shards` option. */
+export function shardOption(
+  shards: string | undefined,
+  shardIds: string | undefined,
+): ClientOptions['shards'] | undefined {
+  if (shardIds) {
+    return shardIds.split(',').flatMap((part) => {
+      const [from, to] = part.split('-').map(Number) as [number, number | undefined];
+      return to === undefined ? [from] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    });
+  }
+  if (shards === 'auto') return 'auto';
+  return undefined;
+}

@@ -1,0 +1,106 @@
+/**
+ * `startDiscord`: builds the discord.js client, registers the attachment resolver with the engine,
+ * attaches the adapter and logs in. A gateway close for disallowed intents (4014: the Message
+ * Content intent is not switched on) ends start-up with one clear line, as does a bad token.
+ */
+import { type Client, Events, Status } from 'discord.js';
+import { ConfigError } from '../../errors.js';
+import type { PlatformDependencies, PlatformHandle } from '../types.js';
+import { DiscordAdapter } from './adapter.js';
+import { createDiscordClient, shardOption } from './client.js';
+import { ChannelEditBudget, type EditBudgetOptions } from './edit-budget.js';
+import { createDiscordResolver } from './resolver.js';
+
+export type { PlatformHandle };
+
+/** Gateway close code: the bot asked for a privileged intent it is not allowed. */
+export const DISALLOWED_INTENTS = 4014;
+
+export const MESSAGE_CONTENT_INTENT_HELP =
+  'Discord refused the Message Content intent (gateway close 4014). Switch on "Message Content Intent" ' +
+  'under Bot → Privileged Gateway Intents in the Discord developer portal, then start the bot again.';
+
+export interface DiscordStartOptions extends Omit<PlatformDependencies, 'http'> {
+  http?: PlatformDependencies['http'];
+  /** Clock for attachment URL expiry (tests age URLs with it). */
+  now?: () => number;
+  /** Per-channel message budget (default 5 per 5 s). */
+  editBudget?: EditBudgetOptions;
+  /** Called with the client before login (tests and benchmarks observe REST events). */
+  onClient?: (client: Client) => void;
+}
+
+/** Starts the Discord adapter; resolves once the client is ready (all guilds received). */
+export async function startDiscord(deps: DiscordStartOptions): Promise<PlatformHandle> {
+  const discord = deps.config.discord;
+  if (!discord)
+    throw new ConfigError('DISCORD_TOKEN', 'DISCORD_TOKEN is required to start the Discord adapter.');
+  const logger = deps.logger.child({ platform: 'discord' });
+  const shards = shardOption(discord.shards, discord.shardIds);
+  const shardCount =
+    discord.shardCount ??
+    (discord.shards && /^\d+$/.test(discord.shards) ? Number(discord.shards) : undefined);
+  const client = createDiscordClient({
+    apiUrl: discord.apiUrl,
+    ...(shards !== undefined ? { shards } : {}),
+    ...(shardCount !== undefined ? { shardCount } : {}),
+  });
+  deps.onClient?.(client);
+  deps.engine.registerResolver(
+    'discord',
+    createDiscordResolver({ rest: client.rest, ...(deps.now ? { now: deps.now } : {}) }),
+  );
+  const adapter = new DiscordAdapter({
+    client,
+    config: deps.config,
+    engine: deps.engine,
+    store: deps.store,
+    logger,
+    budget: new ChannelEditBudget(deps.editBudget),
+  });
+  adapter.attach();
+
+  let stopped = false;
+  const refused = new Promise<never>((_, reject) => {
+    client.on(Events.ShardDisconnect, (event, shardId) => {
+      if (event.code !== DISALLOWED_INTENTS) {
+        logger.error({ code: event.code, shardId }, 'Discord closed the gateway and will not reconnect');
+        return;
+      }
+      logger.error({ code: event.code }, MESSAGE_CONTENT_INTENT_HELP);
+      reject(new ConfigError('DISCORD_TOKEN', MESSAGE_CONTENT_INTENT_HELP));
+      // After start-up too: one clear line, then the client stops instead of idling without content.
+      if (!stopped) {
+        stopped = true;
+        void client.destroy();
+      }
+    });
+  });
+  refused.catch(() => undefined);
+  client.on(Events.ShardError, (err, shardId) => logger.warn({ err, shardId }, 'Discord gateway error'));
+  client.on(Events.ShardResume, (shardId) => logger.info({ shardId }, 'Discord gateway resumed'));
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  try {
+    await Promise.race([client.login(discord.token).then(() => ready), refused]);
+  } catch (error) {
+    stopped = true;
+    await client.destroy();
+    if (error instanceof ConfigError) throw error;
+    if ((error as { code?: string }).code === 'TokenInvalid') {
+      throw new ConfigError('DISCORD_TOKEN', 'DISCORD_TOKEN was refused by Discord: check the bot token.');
+    }
+    throw error;
+  }
+  logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'Discord connected');
+
+  return {
+    name: 'discord',
+    isReady: () => !stopped && client.isReady() && client.ws.status === Status.Ready,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await client.destroy();
+    },
+  };
+}
