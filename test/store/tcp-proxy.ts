@@ -41,6 +41,17 @@ export class TcpProxy {
     this.#server = server;
   }
 
+  /**
+   * Keeps every connection open but lets nothing through any more: a frozen server (stopped
+   * process, lost packets) whose sockets never close.
+   */
+  freeze(): void {
+    for (const socket of this.#sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+  }
+
   /** Stops listening and cuts every open connection, as a crashed server would. */
   async stop(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();

@@ -95,3 +95,43 @@ describe('Redis dying and coming back mid-run', () => {
     expect((await store.history.load(key)).map((turn) => turn.text)).toEqual(['before the outage']);
   }, 20_000);
 });
+
+describe('Redis frozen or gone at the wrong moment', () => {
+  afterAll(async () => {
+    await deleteRedisKeys(`${prefix}:*`);
+  });
+
+  it('a server that stops answering mid-run fails operations after the operation timeout', async () => {
+    const proxy = new TcpProxy(6379);
+    await proxy.start();
+    const store = await createStore({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      prefix,
+      operationTimeoutMs: 300,
+    });
+    try {
+      await store.ping();
+      proxy.freeze();
+      const error = await store.history.load(freshConversation()).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect((error as Error).message).toContain('did not answer');
+    } finally {
+      await store.close();
+      await proxy.stop();
+    }
+  }, 10_000);
+
+  it('closing a store whose Redis is gone does not hang', async () => {
+    const proxy = new TcpProxy(6379);
+    await proxy.start();
+    const store = await createStore({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      prefix,
+      operationTimeoutMs: 300,
+    });
+    const lock = await store.locks.acquire('held-at-shutdown', { ttlMs: 1_000 });
+    await proxy.stop();
+    await expect(store.close()).resolves.toBeUndefined();
+    expect(lock.token).toBeGreaterThan(0);
+  }, 10_000);
+});
