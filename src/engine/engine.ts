@@ -201,10 +201,11 @@ export class ConversationEngine {
     } finally {
       if (sawContent === false) options.onReasoningStatus?.(undefined);
       options.signal?.removeEventListener('abort', onOuterAbort);
-      this.inFlight.delete(controller);
       if (this.running.get(id) === controller) this.running.delete(id);
       await releaseGate?.().catch(() => undefined);
       await lock?.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
+      // Last: shutdown closes the store once no turn is in flight, so the lock must be gone by then.
+      this.inFlight.delete(controller);
     }
   }
 
