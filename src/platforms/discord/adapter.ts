@@ -163,7 +163,9 @@ export class DiscordAdapter {
     const channel = message.channel as unknown as SendableChannel;
     if (kind === 'thread' || kind === 'dm') return { key: this.placeKey(message), channel };
     if (kind === 'reply-chain' && route.kind === 'reply-chain') {
-      const known = await this.options.store.history.findByMessage('discord', route.referencedMessageId);
+      const known =
+        this.runner.conversationOfReply(route.referencedMessageId) ??
+        (await this.options.store.history.findByMessage('discord', route.referencedMessageId));
       const key = known ?? keyForRootMessage(message.guildId, message.channelId, route.referencedMessageId);
       return { key, channel, replyTo: message.id };
     }
@@ -203,6 +205,7 @@ export class DiscordAdapter {
       key: target.key,
       budget: this.options.budget,
       ...(target.replyTo ? { replyTo: target.replyTo } : {}),
+      onPosted: (id) => this.runner.notePosted(target.key, id),
       logger: this.log,
     });
   }

@@ -159,6 +159,7 @@ export class DiscordCommands {
       key,
       budget: this.options.budget,
       ephemeral: isPrivate,
+      onPosted: (id) => this.options.runner.notePosted(key, id),
       ...(!isPrivate && channel
         ? {
             fallback: () =>

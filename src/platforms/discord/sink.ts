@@ -55,6 +55,8 @@ export interface ChannelSinkOptions {
   budget: ChannelEditBudget;
   /** The user's message the reply answers (a reply reference, outside threads). */
   replyTo?: string;
+  /** Told about every message posted (the adapter maps replies to conversations before history has them). */
+  onPosted?: (messageId: string) => void;
   logger?: Logger;
 }
 
@@ -80,6 +82,7 @@ export class ChannelSink implements ReplySink {
           : {}),
       });
       this.posted.push(message.id);
+      this.options.onPosted?.(message.id);
       return message.id;
     } catch (error) {
       throw toSinkError(error);
@@ -134,6 +137,7 @@ export interface InteractionSinkOptions {
   ephemeral: boolean;
   /** Builds the channel sink used once the interaction token lapsed; none for ephemeral answers. */
   fallback?: () => ChannelSink;
+  onPosted?: (messageId: string) => void;
   now?: () => number;
   logger?: Logger;
 }
@@ -168,6 +172,7 @@ export class InteractionSink implements ReplySink {
           : await interaction.followUp({ ...payload, ...(ephemeral ? { flags: 64 } : {}) });
       this.originalId ??= message.id;
       this.posted.push(message.id);
+      this.options.onPosted?.(message.id);
       return message.id;
     } catch (error) {
       if (this.lapsedBy(error)) return this.post(text, phase);

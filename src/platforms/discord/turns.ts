@@ -28,6 +28,12 @@ interface RunningTurn {
 
 export class DiscordTurnRunner {
   private readonly running = new Map<string, RunningTurn>();
+  /**
+   * Reply messages of running turns → their conversation. History links a reply to its
+   * conversation only once the turn is saved, a moment after the reply looks finished; a quick
+   * reply to it in that moment must still continue the same conversation.
+   */
+  private readonly replies = new Map<string, ConversationKey>();
 
   constructor(
     private readonly engine: ConversationEngine,
@@ -63,7 +69,18 @@ export class DiscordTurnRunner {
       return await done;
     } finally {
       for (const id of turn.messageIds) if (this.running.get(id) === entry) this.running.delete(id);
+      for (const [id, key] of this.replies) if (key === turn.key) this.replies.delete(id);
     }
+  }
+
+  /** For sinks: records a reply message of the turn answering `key` (see `replies`). */
+  notePosted(key: ConversationKey, messageId: string): void {
+    this.replies.set(messageId, key);
+  }
+
+  /** The conversation of a reply message still being written or saved, if any. */
+  conversationOfReply(messageId: string): ConversationKey | undefined {
+    return this.replies.get(messageId);
   }
 
   /** The turn answering this prompt message right now, if any. */
