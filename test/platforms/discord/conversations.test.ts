@@ -85,7 +85,7 @@ describe('a mention in a channel', () => {
       owner_id: DEFAULT_USER.id,
     });
     discord.gateway.dispatch('THREAD_CREATE', {
-      ...(await import('../../emulators/discord/state.js')).toWireChannel(other),
+      ...toWireChannel(other),
       newly_created: true,
     });
     discord.sendMessage({ channelId: other.id, content: 'just chatting' });
