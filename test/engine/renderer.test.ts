@@ -202,6 +202,12 @@ describe('ReplyRenderer: long answers', () => {
       expect(findCodeFences(message).every((fence) => fence.closed)).toBe(true);
     }
     expect(sink.phases()).toEqual([...messages.slice(1).map(() => 'done'), 'done']);
+    // Splitting is stable: a message is finalized once and not edited after that.
+    for (const id of ids.slice(0, -1)) {
+      const calls = sink.applied().filter((call) => call.id === id);
+      expect(calls.filter((call) => call.phase === 'done')).toHaveLength(1);
+      expect(calls.at(-1)!.phase).toBe('done');
+    }
     // Every call, streaming ones included, fit the platform limit.
     for (const call of sink.calls) expect(call.text.length).toBeLessThanOrEqual(2000);
   });
