@@ -1,0 +1,223 @@
+/**
+ * Wires Bolt's events and block actions to the engine. Bolt acknowledges every event before the
+ * listeners run (HTTP mode without processBeforeResponse), and the turn itself runs detached from
+ * the listener, so Slack always gets its ack within 3 s, in Socket Mode as well.
+ *
+ * Which messages are turns: app_mention in channels; message.im in DMs; in a thread where the bot
+ * has answered, later messages without a mention (SLACK_FOLLOW_THREADS). A mention arrives both as
+ * app_mention and as a message event, and Slack redelivers events it thinks were not acked: both are
+ * answered once, through claims in the store (shared by every instance) that last 15 minutes.
+ */
+import type { App } from '@slack/bolt';
+import type { Config } from '../../config.js';
+import { checkAccess } from '../../engine/access.js';
+import type { ConversationEngine } from '../../engine/engine.js';
+import type { IncomingTurn } from '../../engine/types.js';
+import type { Logger } from '../../log.js';
+import type { ConversationKey, Store } from '../../store/types.js';
+import {
+  conversationKeyFor,
+  ignoreReason,
+  isDirectMessage,
+  mentionsBot,
+  messageDedupeId,
+  type SlackMessageEvent,
+  turnFromMessage,
+} from './normalize.js';
+import type { SlackReplies } from './reply.js';
+import { decodeButtonValue, REGENERATE_ACTION_ID, STOP_ACTION_ID } from './reply-blocks.js';
+
+/** Slack retries for about 5 minutes; claims outlive that with a margin (../shared/docs/platforms.md). */
+export const DEDUPE_TTL_MS = 15 * 60_000;
+
+export const SUGGESTED_PROMPTS = [
+  { title: 'Explain a concept', message: 'Explain how HTTP caching works, with an example.' },
+  { title: 'Summarize text', message: 'Summarize the following text in three bullet points:' },
+  { title: 'Review code', message: 'Review this code and point out bugs:' },
+];
+
+export interface SlackAdapterDeps {
+  app: App;
+  config: Config;
+  engine: ConversationEngine;
+  store: Store;
+  logger: Logger;
+  replies: SlackReplies;
+  /** Filled once auth.test answered. */
+  identity: { botUserId: string; teamId: string };
+}
+
+export class SlackAdapter {
+  /** Turns running now, so stop() can wait for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: SlackAdapterDeps) {}
+
+  register(): void {
+    const { app } = this.deps;
+    // Redeliveries (X-Slack-Retry-Num) carry the same event_id: drop them before any listener.
+    app.use(async ({ body, next }) => {
+      const eventId = (body as { event_id?: unknown }).event_id;
+      if (typeof eventId === 'string' && !(await this.claim(`slack:event:${eventId}`))) {
+        this.deps.logger.debug({ eventId }, 'duplicate event delivery ignored');
+        return;
+      }
+      await next();
+    });
+    app.event('app_mention', async ({ event, body }) => {
+      this.onMessage(event as unknown as SlackMessageEvent, teamOf(body, this.deps.identity.teamId), true);
+    });
+    app.event('message', async ({ event, body }) => {
+      this.onMessage(event as unknown as SlackMessageEvent, teamOf(body, this.deps.identity.teamId), false);
+    });
+    app.event('assistant_thread_started', async ({ event }) => {
+      this.detach(this.onAssistantThreadStarted(event.assistant_thread));
+    });
+    app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {
+      await ack();
+      const key = this.keyFromButton(body, (action as { value?: string }).value);
+      const user = (body as { user?: { id?: string } }).user?.id;
+      if (!key || !user) return;
+      if (!this.deps.engine.stop(key)) {
+        await this.deps.replies.tellPrivately(
+          key.channel,
+          user,
+          threadOf(key),
+          'Nothing is being answered here right now.',
+        );
+      }
+    });
+    app.action(REGENERATE_ACTION_ID, async ({ ack, body, action }) => {
+      await ack();
+      const key = this.keyFromButton(body, (action as { value?: string }).value);
+      const user = (body as { user?: { id?: string; team_id?: string } }).user;
+      if (!key || !user?.id) return;
+      const turn: IncomingTurn = {
+        key,
+        author: { id: user.id, name: user.id },
+        text: '',
+        attachments: [],
+        messageIds: [`regenerate:${(action as { action_ts?: string }).action_ts ?? Date.now()}`],
+        mode: 'regenerate',
+      };
+      this.detach(
+        this.run(turn, { isDm: key.channel.startsWith('D'), userTeamId: user.team_id ?? key.workspace }),
+      );
+    });
+  }
+
+  /** Waits for the turns in flight (shutdown). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private onMessage(event: SlackMessageEvent, teamId: string, isMention: boolean): void {
+    const { identity, logger } = this.deps;
+    const reason = ignoreReason(event, identity.botUserId);
+    if (reason) {
+      logger.debug({ reason, channel: event.channel }, 'slack message ignored');
+      return;
+    }
+    this.detach(this.considerMessage(event, teamId, isMention));
+  }
+
+  private async considerMessage(event: SlackMessageEvent, teamId: string, isMention: boolean): Promise<void> {
+    const { identity, config, engine } = this.deps;
+    const dm = isDirectMessage(event);
+    const mentioned = isMention || mentionsBot(event.text, identity.botUserId);
+    if (!dm && !mentioned) {
+      // A follow-up in a thread the bot has answered in, if configured.
+      if (!event.thread_ts || !config.slack?.followThreads) return;
+      if (!(await engine.hasConversation(conversationKeyFor(event, teamId)))) return;
+    }
+    // app_mention and message.channels both deliver a mention: the first to claim it answers.
+    if (!(await this.claim(messageDedupeId(event, teamId)))) return;
+    const turn = turnFromMessage({ ...event, team: teamId }, { teamId, botUserId: identity.botUserId });
+    if (dm && event.thread_ts && !(await engine.hasConversation(turn.key))) {
+      // First message of an AI app thread: name the thread after it.
+      this.setTitle(event.channel, event.thread_ts, turn.text);
+    }
+    await this.run(turn, { isDm: dm, userTeamId: event.team ?? teamId });
+  }
+
+  /** Access lists, then the engine; refusals are shown privately by the replies helper. */
+  private async run(turn: IncomingTurn, who: { isDm: boolean; userTeamId: string }): Promise<void> {
+    const { config, replies } = this.deps;
+    const { channel } = turn.key;
+    const threadTs = threadOf(turn.key);
+    const refusal = checkAccess(config.access, {
+      userId: turn.author.id,
+      channelIds: [channel],
+      isDm: who.isDm,
+    });
+    if (refusal) {
+      await replies.tellPrivately(channel, turn.author.id, threadTs, refusal.message);
+      return;
+    }
+    await replies.answer(turn, {
+      channel,
+      threadTs,
+      assistantThread: who.isDm && threadTs !== undefined,
+      userTeamId: who.userTeamId,
+    });
+  }
+
+  private async onAssistantThreadStarted(thread: { channel_id: string; thread_ts: string }): Promise<void> {
+    const { client } = this.deps.replies.deps;
+    try {
+      await client.assistant.threads.setSuggestedPrompts({
+        channel_id: thread.channel_id,
+        thread_ts: thread.thread_ts,
+        title: 'Ask Gemini anything, or start with one of these:',
+        prompts: SUGGESTED_PROMPTS,
+      });
+      await client.assistant.threads.setTitle({
+        channel_id: thread.channel_id,
+        thread_ts: thread.thread_ts,
+        title: 'New chat with Gemini',
+      });
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not set up the assistant thread');
+    }
+  }
+
+  private setTitle(channel: string, threadTs: string, prompt: string): void {
+    const title = prompt.replace(/\s+/g, ' ').trim().slice(0, 60) || 'Chat with Gemini';
+    this.deps.replies.deps.client.assistant.threads
+      .setTitle({ channel_id: channel, thread_ts: threadTs, title })
+      .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'assistant title not set'));
+  }
+
+  private keyFromButton(body: unknown, value: string | undefined): ConversationKey | undefined {
+    const decoded = decodeButtonValue(value);
+    const team = (body as { team?: { id?: string } | null }).team?.id ?? this.deps.identity.teamId;
+    return decoded
+      ? { platform: 'slack', workspace: team, channel: decoded.channel, thread: decoded.thread }
+      : undefined;
+  }
+
+  private claim(id: string): Promise<boolean> {
+    return this.deps.store.dedupe.claim(id, DEDUPE_TTL_MS).catch((error: unknown) => {
+      // Without the store we cannot tell a duplicate: answering twice beats never answering.
+      this.deps.logger.warn({ err: error }, 'de-duplication unavailable');
+      return true;
+    });
+  }
+
+  private detach(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) =>
+      this.deps.logger.error({ err: error }, 'slack turn failed'),
+    );
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+}
+
+/** The thread a conversation's replies go to: undefined for a DM's top-level conversation. */
+export function threadOf(key: ConversationKey): string | undefined {
+  return key.thread === key.channel ? undefined : key.thread;
+}
+
+function teamOf(body: unknown, fallback: string): string {
+  return (body as { team_id?: string }).team_id ?? fallback;
+}

@@ -1,0 +1,302 @@
+/**
+ * Slash commands. Each is acknowledged at once (Slack allows 3 s) and answered afterwards through
+ * the command's response_url: ephemerally for what concerns only the caller (help, usage, current
+ * settings, bad arguments), in the channel for changes everybody should see. Names default to
+ * /ask, /gemini-model, /gemini-system, /gemini-reset, /gemini-usage, /gemini-help and can be
+ * renamed through `SlackCommandNames` to match a different manifest.
+ */
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import { checkAccess } from '../../engine/access.js';
+import { describeError } from '../../engine/describe-error.js';
+import type { IncomingTurn } from '../../engine/types.js';
+import { UserInputError } from '../../errors.js';
+import type { ConversationKey, SettingsScope, UsageTotals } from '../../store/types.js';
+import type { SlackAdapterDeps } from './adapter.js';
+import { EphemeralAnswerSink } from './ephemeral-sink.js';
+import { escapeSlackText } from './format.js';
+import { splitCommandText } from './normalize.js';
+import { withRateLimitRetry } from './web-api.js';
+
+export interface SlackCommandNames {
+  ask: string;
+  model: string;
+  system: string;
+  reset: string;
+  usage: string;
+  help: string;
+}
+
+export const DEFAULT_COMMAND_NAMES: SlackCommandNames = {
+  ask: '/ask',
+  model: '/gemini-model',
+  system: '/gemini-system',
+  reset: '/gemini-reset',
+  usage: '/gemini-usage',
+  help: '/gemini-help',
+};
+
+const ADMIN_CACHE_MS = 5 * 60_000;
+
+export class SlackCommands {
+  private readonly adminCache = new Map<string, { admin: boolean; until: number }>();
+
+  constructor(
+    private readonly deps: SlackAdapterDeps,
+    private readonly names: SlackCommandNames = DEFAULT_COMMAND_NAMES,
+  ) {}
+
+  register(app: App): void {
+    const handlers: Record<
+      keyof SlackCommandNames,
+      (command: SlashCommand, respond: RespondFn) => Promise<void>
+    > = {
+      ask: (c, r) => this.ask(c, r),
+      model: (c, r) => this.model(c, r),
+      system: (c, r) => this.system(c, r),
+      reset: (c, r) => this.reset(c, r),
+      usage: (c, r) => this.usage(c, r),
+      help: (_c, r) => this.help(r),
+    };
+    for (const [which, handler] of Object.entries(handlers)) {
+      app.command(this.names[which as keyof SlackCommandNames], async ({ ack, command, respond }) => {
+        await ack();
+        try {
+          await handler(command, respond);
+        } catch (error) {
+          // Bad arguments and refusals are worded by describeError; the caller alone sees them.
+          if (!(error instanceof UserInputError))
+            this.deps.logger.warn({ err: error, command: command.command }, 'slash command failed');
+          await say(respond, 'ephemeral', describeError(error));
+        }
+      });
+    }
+  }
+
+  /** `/ask [--private] [model:<name>] <question>`: a new threaded conversation (or a private answer). */
+  private async ask(command: SlashCommand, respond: RespondFn): Promise<void> {
+    let text = command.text.trim();
+    const isPrivate = /^(--private|-p)\b/.test(text);
+    if (isPrivate) text = text.replace(/^(--private|-p)\s*/, '');
+    let model: string | undefined;
+    const [first, rest] = splitCommandText(text);
+    if (first.startsWith('model:')) {
+      model = first.slice('model:'.length);
+      text = rest;
+    }
+    if (!text)
+      throw new UserInputError(
+        'bad_argument',
+        `Usage: ${this.names.ask} [--private] [model:<name>] <your question>`,
+      );
+    const refusal = this.access(command);
+    if (refusal) throw refusal;
+    const author = { id: command.user_id, name: command.user_name };
+    const team = command.team_id;
+
+    if (isPrivate) {
+      const key: ConversationKey = {
+        platform: 'slack',
+        workspace: team,
+        channel: command.channel_id,
+        thread: `private:${command.user_id}`,
+      };
+      const turn: IncomingTurn = {
+        key,
+        author,
+        text,
+        attachments: [],
+        messageIds: [`ask:${command.trigger_id}`],
+        ...(model ? { model } : {}),
+      };
+      const outcome = await this.deps.engine.handleTurn(turn, new EphemeralAnswerSink(respond));
+      if (outcome.status === 'refused') await say(respond, 'ephemeral', describeError(outcome.error));
+      return;
+    }
+
+    // A slash command is not a message: post the question so the answer has a thread to live in.
+    const { client } = this.deps.replies.deps;
+    let questionTs: string;
+    try {
+      const posted = await withRateLimitRetry(() =>
+        client.chat.postMessage({
+          channel: command.channel_id,
+          text: `<@${command.user_id}> asked: ${escapeSlackText(text)}`,
+          unfurl_links: false,
+        }),
+      );
+      questionTs = posted.ts!;
+    } catch (error) {
+      this.deps.logger.info({ err: error }, '/ask could not post in the channel');
+      throw new UserInputError(
+        'not_permitted',
+        'I cannot post in this channel. Invite me first (/invite @Gemini), or use /ask --private.',
+      );
+    }
+    const key: ConversationKey = {
+      platform: 'slack',
+      workspace: team,
+      channel: command.channel_id,
+      thread: questionTs,
+    };
+    const turn: IncomingTurn = {
+      key,
+      author,
+      text,
+      attachments: [],
+      messageIds: [questionTs],
+      ...(model ? { model } : {}),
+    };
+    await this.deps.replies.answer(turn, {
+      channel: command.channel_id,
+      threadTs: questionTs,
+      assistantThread: false,
+      userTeamId: team,
+    });
+  }
+
+  /** `/gemini-model [name|reset]`: shows or sets this channel's model. */
+  private async model(command: SlashCommand, respond: RespondFn): Promise<void> {
+    const [name] = splitCommandText(command.text);
+    const scope = this.scope(command);
+    const { engine } = this.deps;
+    if (!name) {
+      const current = await engine.settings(scope);
+      await say(
+        respond,
+        'ephemeral',
+        `This channel uses *${current.model}*. Available: ${engine.allowedModels.join(', ')}.`,
+      );
+      return;
+    }
+    const reset = name === 'reset' || name === 'default';
+    await engine.setModel(scope, reset ? null : name);
+    const now = await engine.settings(scope);
+    await say(
+      respond,
+      'in_channel',
+      `<@${command.user_id}> set the model for this channel to *${now.model}*.`,
+    );
+  }
+
+  /** `/gemini-system [prompt|reset]`: shows the channel's system prompt; admins may change it. */
+  private async system(command: SlashCommand, respond: RespondFn): Promise<void> {
+    const prompt = command.text.trim();
+    const scope = this.scope(command);
+    if (!prompt) {
+      const current = await this.deps.engine.settings(scope);
+      await say(
+        respond,
+        'ephemeral',
+        `System prompt for this channel:\n> ${escapeSlackText(current.systemPrompt)}`,
+      );
+      return;
+    }
+    if (!(await this.isAdmin(command.user_id))) {
+      throw new UserInputError(
+        'not_permitted',
+        'Only workspace admins (or users in ADMIN_USERS) can change the system prompt.',
+      );
+    }
+    const reset = prompt === 'reset' || prompt === 'default';
+    await this.deps.engine.setSystemPrompt(scope, reset ? null : prompt);
+    await say(
+      respond,
+      'in_channel',
+      reset
+        ? `<@${command.user_id}> reset the system prompt for this channel to the default.`
+        : `<@${command.user_id}> changed the system prompt for this channel.`,
+    );
+  }
+
+  /** `/gemini-reset [thread link]`: forgets a thread's history (in a DM: the DM's conversation). */
+  private async reset(command: SlashCommand, respond: RespondFn): Promise<void> {
+    const key = this.conversationFromCommand(command);
+    if (!key) {
+      throw new UserInputError(
+        'bad_argument',
+        `Which thread? Use ${this.names.reset} <link to a message in the thread> (Copy link on the thread's first message).`,
+      );
+    }
+    await this.deps.engine.reset(key);
+    await say(respond, 'ephemeral', 'Done: the conversation was reset. The next message starts fresh.');
+  }
+
+  /** `/gemini-usage [thread link]`: tokens used by the caller, and by one conversation when given. */
+  private async usage(command: SlashCommand, respond: RespondFn): Promise<void> {
+    const key = this.conversationFromCommand(command) ?? {
+      platform: 'slack' as const,
+      workspace: command.team_id,
+      channel: command.channel_id,
+      thread: command.channel_id,
+    };
+    const totals = await this.deps.engine.usage(key, command.user_id);
+    const lines = [`*Your usage:* ${formatTotals(totals.user)}`];
+    if (totals.conversation.requests > 0)
+      lines.push(`*This conversation:* ${formatTotals(totals.conversation)}`);
+    await say(respond, 'ephemeral', lines.join('\n'));
+  }
+
+  private async help(respond: RespondFn): Promise<void> {
+    const n = this.names;
+    await say(
+      respond,
+      'ephemeral',
+      [
+        '*Gemini in Slack*',
+        '• Mention me in a channel and I answer in a thread; reply in that thread to continue without mentioning me.',
+        '• Message me directly (or open the AI app) for a private conversation. Images, videos and text files work too.',
+        `• ${n.ask} <question> asks in this channel; ${n.ask} --private <question> answers only you.`,
+        `• ${n.model} [name|reset] shows or sets this channel's model.`,
+        `• ${n.system} [prompt|reset] shows or (admins) sets this channel's system prompt.`,
+        `• ${n.reset} <thread link> forgets a thread's history; ${n.usage} shows token usage.`,
+        '• The ⏹ Stop button ends an answer; 🔄 Regenerate answers again.',
+      ].join('\n'),
+    );
+  }
+
+  private access(command: SlashCommand) {
+    return checkAccess(this.deps.config.access, {
+      userId: command.user_id,
+      channelIds: [command.channel_id],
+      isDm: command.channel_id.startsWith('D'),
+    });
+  }
+
+  private scope(command: SlashCommand): SettingsScope {
+    return { platform: 'slack', workspace: command.team_id, channel: command.channel_id };
+  }
+
+  /** The conversation a command refers to: a thread link or ts argument, the command's thread, or a DM. */
+  private conversationFromCommand(command: SlashCommand): ConversationKey | undefined {
+    const base = { platform: 'slack' as const, workspace: command.team_id };
+    const [argument] = splitCommandText(command.text);
+    const link = /archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?thread_ts=(\d+\.\d+))?/.exec(argument);
+    if (link) return { ...base, channel: link[1]!, thread: link[4] ?? `${link[2]}.${link[3]}` };
+    if (/^\d+\.\d+$/.test(argument)) return { ...base, channel: command.channel_id, thread: argument };
+    const threadTs = (command as { thread_ts?: string }).thread_ts;
+    if (threadTs) return { ...base, channel: command.channel_id, thread: threadTs };
+    if (command.channel_id.startsWith('D'))
+      return { ...base, channel: command.channel_id, thread: command.channel_id };
+    return undefined;
+  }
+
+  /** ADMIN_USERS, or a workspace admin/owner according to users.info (cached for a few minutes). */
+  private async isAdmin(userId: string): Promise<boolean> {
+    if (this.deps.config.access.adminUsers.includes(userId)) return true;
+    const cached = this.adminCache.get(userId);
+    if (cached && cached.until > Date.now()) return cached.admin;
+    const info = await withRateLimitRetry(() => this.deps.replies.deps.client.users.info({ user: userId }));
+    const admin = Boolean(info.user?.is_admin || info.user?.is_owner || info.user?.is_primary_owner);
+    this.adminCache.set(userId, { admin, until: Date.now() + ADMIN_CACHE_MS });
+    return admin;
+  }
+}
+
+function say(respond: RespondFn, responseType: 'ephemeral' | 'in_channel', text: string): Promise<unknown> {
+  return respond({ response_type: responseType, replace_original: false, text });
+}
+
+function formatTotals(totals: UsageTotals): string {
+  const n = (value: number) => value.toLocaleString('en-US');
+  return `${n(totals.requests)} requests, ${n(totals.totalTokens)} tokens (${n(totals.promptTokens)} prompt, ${n(totals.completionTokens)} completion, ${n(totals.reasoningTokens)} reasoning)`;
+}

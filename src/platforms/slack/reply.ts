@@ -1,0 +1,110 @@
+/**
+ * Answering one turn in Slack: pick the reply sink (native streaming where the workspace offers it
+ * and the reply is in a thread, else post-then-update), mirror the model's reasoning as the AI app
+ * surface's "thinking" status, and show a refusal (rate limit, access) ephemerally to the asker.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Config } from '../../config.js';
+import { describeError } from '../../engine/describe-error.js';
+import type { ConversationEngine } from '../../engine/engine.js';
+import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js';
+import type { Logger } from '../../log.js';
+import { NativeStreamingSupport, SlackNativeStreamSink } from './native-stream-sink.js';
+import {
+  APPEND_STREAM_BUDGET,
+  type BudgetOptions,
+  CHAT_UPDATE_BUDGET,
+  WorkspaceBudget,
+} from './update-budget.js';
+import { SlackUpdateSink } from './update-sink.js';
+import { withRateLimitRetry } from './web-api.js';
+
+/** What every reply in this process shares: the client, the per-workspace budgets, what streaming is known to work. */
+export class SlackReplies {
+  readonly updateBudget: WorkspaceBudget;
+  readonly appendBudget: WorkspaceBudget;
+  readonly nativeSupport = new NativeStreamingSupport();
+
+  constructor(
+    readonly deps: {
+      client: WebClient;
+      engine: ConversationEngine;
+      config: Config;
+      logger: Logger;
+      budgets?: { update?: BudgetOptions; append?: BudgetOptions };
+      /** Native streams older than this are continued in a new message (tests shorten it). */
+      maxStreamAgeMs?: number;
+    },
+  ) {
+    this.updateBudget = new WorkspaceBudget(deps.budgets?.update ?? CHAT_UPDATE_BUDGET);
+    this.appendBudget = new WorkspaceBudget(deps.budgets?.append ?? APPEND_STREAM_BUDGET);
+  }
+
+  /** Answers `turn` in `channel` (in `threadTs`, or top-level when undefined). Never throws. */
+  async answer(
+    turn: IncomingTurn,
+    where: { channel: string; threadTs: string | undefined; assistantThread: boolean; userTeamId: string },
+  ): Promise<TurnOutcome> {
+    const { client, engine, config, logger } = this.deps;
+    const log = logger.child({ channel: where.channel, thread: where.threadTs });
+    const target = { client, key: turn.key, channel: where.channel, userId: turn.author.id, logger: log };
+    let sink: ReplySink;
+    let onContent: ((delta: string) => void) | undefined;
+    const native =
+      config.slack?.nativeStreaming !== false &&
+      where.threadTs !== undefined &&
+      this.nativeSupport.isAvailable(turn.key.workspace);
+    if (native && where.threadTs) {
+      const streamSink = new SlackNativeStreamSink(
+        { ...target, threadTs: where.threadTs },
+        {
+          recipientTeamId: where.userTeamId,
+          support: this.nativeSupport,
+          appendBudget: this.appendBudget,
+          updateBudget: this.updateBudget,
+          ...(this.deps.maxStreamAgeMs ? { maxStreamAgeMs: this.deps.maxStreamAgeMs } : {}),
+        },
+      );
+      onContent = (delta) => streamSink.noteContent(delta);
+      sink = streamSink;
+    } else {
+      sink = new SlackUpdateSink({ ...target, threadTs: where.threadTs }, this.updateBudget);
+    }
+
+    const setStatus = (status: string) =>
+      where.assistantThread && where.threadTs
+        ? client.assistant.threads
+            .setStatus({ channel_id: where.channel, thread_ts: where.threadTs, status })
+            .catch((error: unknown) => log.debug({ err: error }, 'assistant status not set'))
+        : undefined;
+
+    const outcome = await engine.handleTurn(turn, sink, {
+      ...(onContent ? { onContent } : {}),
+      onReasoningStatus: (text) => void setStatus(text ?? ''),
+    });
+    if (outcome.status === 'refused')
+      await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
+    return outcome;
+  }
+
+  /** An ephemeral line to one person (refusals, bad arguments). Failures are logged, not thrown. */
+  async tellPrivately(
+    channel: string,
+    user: string,
+    threadTs: string | undefined,
+    text: string,
+  ): Promise<void> {
+    try {
+      await withRateLimitRetry(() =>
+        this.deps.client.chat.postEphemeral({
+          channel,
+          user,
+          text,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+        }),
+      );
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'could not send an ephemeral message');
+    }
+  }
+}
