@@ -56,12 +56,29 @@ export async function openSqliteKeyv(path: string, backend: string, timeoutMs: n
       await adapter.query('PRAGMA synchronous=NORMAL');
       await keyv.get('probe');
     });
+    await purgeExpiredRows(adapter);
   } catch (error) {
     await adapter.disconnect().catch(() => undefined);
     const reason = error instanceof Error ? error.message : String(error);
     throw new StoreUnavailableError(`Cannot open ${backend}: ${reason}`, { cause: error });
   }
   return keyv;
+}
+
+/**
+ * Keyv on SQLite keeps the expiry inside each value and deletes an expired row only when it is read,
+ * so conversations nobody returns to would stay in the file forever. Once per start-up, rows whose
+ * expiry has passed are deleted. A failure here is not fatal: the data is still correct, just larger.
+ */
+async function purgeExpiredRows(adapter: KeyvSqlite): Promise<void> {
+  try {
+    await adapter.query(
+      `DELETE FROM keyv WHERE json_valid(value) AND json_extract(value, '$.expires') < ?`,
+      Date.now(),
+    );
+  } catch {
+    // An old SQLite without JSON functions: expired rows are then removed when read, as before.
+  }
 }
 
 /** redis:// — on the store's one connection (the connection is closed by its owner, not by Keyv). */

@@ -41,7 +41,8 @@ export class BackendFixture {
   /** Closes every store opened here, deletes the prefix's Redis keys and the temp directory. */
   async cleanup(): Promise<void> {
     await Promise.all(this.#opened.map((store) => store.close()));
-    if (this.backend === 'redis') await deleteRedisKeys(`${this.prefix}:*`);
+    // `prefix*`, not `prefix:*`: a test may open a second prefix derived from this one.
+    if (this.backend === 'redis') await deleteRedisKeys(`${this.prefix}*`);
     if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
   }
 }

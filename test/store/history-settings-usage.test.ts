@@ -2,6 +2,7 @@
  * The contract every backend keeps for what the bot remembers: history, message links, settings
  * and usage totals. The same suite runs on memory, a real SQLite file and the real Redis.
  */
+import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId, type Store } from '../../src/store/types.js';
 import {
@@ -219,4 +220,37 @@ describe('sqlite store across a restart', () => {
     expect(await second.settings.get(scope)).toEqual({ model: 'gemini-2.5-flash' });
     expect((await second.usage.forConversation(key)).totalTokens).toBe(3);
   });
+
+  it('a restart deletes the rows of conversations whose TTL has passed', async () => {
+    const expired = freshConversation();
+    const kept = freshConversation();
+    const shortLived = await fixture.open({ historyTtlMs: 50 });
+    await shortLived.history.append(expired, [userTurn('soon forgotten', 'e1')]);
+    await shortLived.close();
+    const longLived = await fixture.open();
+    await longLived.history.append(kept, [userTurn('kept', 'k1')]);
+    await longLived.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    await fixture.open();
+    const keys = await sqliteKeys((await fixture.url()).replace('sqlite://', ''));
+    expect(keys).not.toContain(`${fixture.prefix}:history:${conversationId(expired)}`);
+    expect(keys).not.toContain(`${fixture.prefix}:msg:discord:e1`);
+    expect(keys).toContain(`${fixture.prefix}:history:${conversationId(kept)}`);
+  });
 });
+
+/** Every key in the SQLite file, read with a separate connection. */
+async function sqliteKeys(path: string): Promise<string[]> {
+  const database = new sqlite3.Database(path, sqlite3.OPEN_READONLY);
+  try {
+    const rows = await new Promise<Array<{ key: string }>>((resolve, reject) =>
+      database.all('SELECT key FROM keyv', (error, result) =>
+        error ? reject(error) : resolve(result as Array<{ key: string }>),
+      ),
+    );
+    return rows.map((row) => row.key);
+  } finally {
+    await new Promise<void>((resolve) => database.close(() => resolve()));
+  }
+}

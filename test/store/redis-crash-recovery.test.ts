@@ -115,4 +115,48 @@ describe('redis coordination across instances and crashes', () => {
     );
     expect(mostActive).toBe(2);
   });
+
+  it('lock order is arrival order across instances, even when the releasing instance has a waiter', async () => {
+    const other = await fixture.open();
+    const holder = await survivor.locks.acquire('cross-fifo');
+    const order: string[] = [];
+    // The other instance's waiter arrives first; this instance's waiter second, and it would be
+    // woken first by the local release if arrival order were not enforced in Redis.
+    const remote = other.locks.acquire('cross-fifo').then(async (lock) => {
+      order.push('remote, first');
+      await lock.release();
+    });
+    await survivor.ping();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const local = survivor.locks.acquire('cross-fifo').then(async (lock) => {
+      order.push('local, second');
+      await lock.release();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await holder.release();
+    await Promise.all([remote, local]);
+    expect(order).toEqual(['remote, first', 'local, second']);
+  });
+
+  it('gate order is arrival order across instances, even when the releasing instance has a waiter', async () => {
+    const gatePrefix = `${fixture.prefix}-gate`;
+    const first = await fixture.open({ prefix: gatePrefix, maxConcurrency: 1 });
+    const second = await fixture.open({ prefix: gatePrefix, maxConcurrency: 1 });
+    const release = await first.upstreamGate.acquire();
+    const order: string[] = [];
+    const remote = second.upstreamGate.acquire().then(async (done) => {
+      order.push('remote, first');
+      await done();
+    });
+    await first.ping();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const local = first.upstreamGate.acquire().then(async (done) => {
+      order.push('local, second');
+      await done();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await release();
+    await Promise.all([remote, local]);
+    expect(order).toEqual(['remote, first', 'local, second']);
+  });
 });
