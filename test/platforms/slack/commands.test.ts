@@ -1,0 +1,146 @@
+/**
+ * Slash commands through the real Bolt receiver: acked at once, answered through the response_url
+ * (ephemeral or in the channel), settings that reach the upstream request.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { appMention, slashCommand, userTs } from '../../emulators/slack/payloads.js';
+import { type SlackBot, startSlackBot } from './bot.js';
+
+let bot: SlackBot;
+
+beforeAll(async () => {
+  bot = await startSlackBot();
+  bot.slack.addUser({ id: 'UADMIN', name: 'ada', isAdmin: true });
+  bot.slack.addUser({ id: 'UPLAIN', name: 'bob' });
+});
+afterAll(async () => {
+  await bot?.close();
+});
+beforeEach(() => {
+  bot.upstream.reset();
+});
+
+/** Runs a command and returns the first response_url answer it caused. */
+async function run(command: string, text: string, user = 'UPLAIN', channel = 'C300') {
+  const before = bot.slack.state.ephemerals.length;
+  const sent = await bot.send.command(
+    slashCommand({ command, text, user, channel, responseUrl: bot.slack.responseUrl() }),
+  );
+  expect(sent.status).toBe(200);
+  const answer = await bot.slack.waitFor(() =>
+    bot.slack.state.ephemerals.slice(before).find((e) => e.via === 'response_url'),
+  );
+  return { ack: sent, answer };
+}
+
+describe('slash commands', () => {
+  it('/gemini-help answers only the caller', async () => {
+    const { answer } = await run('/gemini-help', '');
+    expect(answer.responseType).toBe('ephemeral');
+    expect(answer.text).toContain('/ask');
+  });
+
+  it('/ask posts the question and answers it in its thread', async () => {
+    const sent = await bot.send.command(
+      slashCommand({
+        command: '/ask',
+        text: 'What is **2+2**?',
+        user: 'UPLAIN',
+        channel: 'C301',
+        responseUrl: bot.slack.responseUrl(),
+      }),
+    );
+    expect(sent.status).toBe(200);
+    const question = await bot.slack.waitFor(() =>
+      bot.slack.state.messages.find((m) => m.channel === 'C301' && m.threadTs === undefined),
+    );
+    expect(question.text).toBe('<@UPLAIN> asked: What is **2+2**?');
+    const [reply] = await bot.finishedReply('C301', question.ts);
+    expect(reply!.text).toBe('Echo: What is *2+2*?');
+  });
+
+  it('/ask --private answers ephemerally and posts nothing in the channel', async () => {
+    const { answer } = await run('/ask', '--private secret question', 'UPLAIN', 'C302');
+    expect(answer).toMatchObject({ responseType: 'ephemeral', text: 'Echo: secret question' });
+    expect(bot.slack.state.messages.filter((m) => m.channel === 'C302')).toHaveLength(0);
+  });
+
+  it('/ask without a question explains its usage', async () => {
+    const { answer } = await run('/ask', '   ');
+    expect(answer.responseType).toBe('ephemeral');
+    expect(answer.text).toMatch(/^Usage: \/ask/);
+  });
+
+  it('/gemini-model shows, sets (for everyone to see) and refuses unknown models', async () => {
+    const shown = await run('/gemini-model', '', 'UPLAIN', 'C303');
+    expect(shown.answer.text).toContain('gemini-2.5-pro');
+    const set = await run('/gemini-model', 'gemini-2.5-flash', 'UPLAIN', 'C303');
+    expect(set.answer).toMatchObject({ responseType: 'in_channel' });
+    expect(set.answer.text).toContain('gemini-2.5-flash');
+    const bad = await run('/gemini-model', 'gpt-4', 'UPLAIN', 'C303');
+    expect(bad.answer.responseType).toBe('ephemeral');
+    expect(bad.answer.text).toContain('not available');
+
+    const ts = userTs();
+    await bot.send.event(
+      appMention({ channel: 'C303', user: 'UPLAIN', text: `<@${bot.slack.botUserId}> hi`, ts }),
+    );
+    await bot.finishedReply('C303', ts);
+    expect(bot.upstream.requests[0]!.body.model).toBe('gemini-2.5-flash');
+  });
+
+  it('/gemini-system is refused for non-admins and applied for workspace admins', async () => {
+    const refused = await run('/gemini-system', 'Talk like a pirate.', 'UPLAIN', 'C304');
+    expect(refused.answer.responseType).toBe('ephemeral');
+    expect(refused.answer.text).toContain('Only workspace admins');
+    const applied = await run('/gemini-system', 'Talk like a pirate.', 'UADMIN', 'C304');
+    expect(applied.answer.responseType).toBe('in_channel');
+
+    const ts = userTs();
+    await bot.send.event(
+      appMention({ channel: 'C304', user: 'UPLAIN', text: `<@${bot.slack.botUserId}> ahoy`, ts }),
+    );
+    await bot.finishedReply('C304', ts);
+    expect(bot.upstream.requests[0]!.body.messages[0]).toEqual({
+      role: 'system',
+      content: 'Talk like a pirate.',
+    });
+  });
+
+  it('/gemini-reset forgets a thread given by its link, and explains itself without one', async () => {
+    const root = userTs();
+    await bot.send.event(
+      appMention({
+        channel: 'C305',
+        user: 'UPLAIN',
+        text: `<@${bot.slack.botUserId}> remember me`,
+        ts: root,
+      }),
+    );
+    await bot.finishedReply('C305', root);
+    const missing = await run('/gemini-reset', '', 'UPLAIN', 'C305');
+    expect(missing.answer.text).toContain('Which thread?');
+
+    const link = `https://emulated.slack.com/archives/C305/p${root.replace('.', '')}`;
+    const reset = await run('/gemini-reset', link, 'UPLAIN', 'C305');
+    expect(reset.answer.text).toContain('reset');
+    bot.upstream.reset();
+    await bot.send.event(
+      appMention({
+        channel: 'C305',
+        user: 'UPLAIN',
+        text: `<@${bot.slack.botUserId}> fresh`,
+        threadTs: root,
+      }),
+    );
+    await bot.finishedReply('C305', root, 2);
+    const sent = bot.upstream.requests[0]!.body.messages.filter((m: { role: string }) => m.role !== 'system');
+    expect(sent).toEqual([{ role: 'user', content: 'fresh' }]);
+  });
+
+  it('/gemini-usage reports the caller’s tokens', async () => {
+    const { answer } = await run('/gemini-usage', '', 'UPLAIN', 'C306');
+    expect(answer.responseType).toBe('ephemeral');
+    expect(answer.text).toMatch(/Your usage:\* \d+ requests, [\d,]+ tokens/);
+  });
+});
