@@ -52,12 +52,19 @@ async function runBotProcess(
   const runtime = await createRuntime(config, logger, { metrics });
   const http = await startHttpServer({ port: config.port, logger });
   const platforms: PlatformHandle[] = [];
+  /**
+   * Stopped as soon as shutdown starts, in parallel with this process's drain: the shard children
+   * (they drain themselves), and Slack, whose stop() answers new events 503 (Slack redelivers them
+   * to another instance) and waits for its replies while its Web API client keeps working. Discord's
+   * stop() destroys the client, so it waits until the replies it would edit have ended.
+   */
+  const stopFirst: PlatformHandle[] = [];
   let sharded: ShardedDiscord | undefined;
   const control = installShutdown({
     runtime,
     http,
-    platforms: () => platforms.filter((platform) => platform !== sharded),
-    stopFirst: () => (sharded ? [sharded] : []),
+    platforms: () => platforms.filter((platform) => !stopFirst.includes(platform)),
+    stopFirst: () => stopFirst,
     logger,
   });
   mountHealthRoutes(http, {
@@ -78,10 +85,15 @@ async function runBotProcess(
       entry: process.argv[1]!,
     });
     platforms.push(sharded);
+    stopFirst.push(sharded);
   } else if (config.discord) {
     platforms.push(await startDiscord(deps));
   }
-  if (config.slack) platforms.push(await startSlack(deps));
+  if (config.slack) {
+    const slack = await startSlack(deps);
+    platforms.push(slack);
+    stopFirst.push(slack);
+  }
   logger.info(
     {
       platforms: platforms.map((p) => p.name),

@@ -21,9 +21,24 @@ export interface BotProcess {
   send(turn: LoopbackTurn): Promise<void>;
 }
 
-export async function startBotProcess(name: string, env: Record<string, string>): Promise<BotProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/scale/loopback-bot.ts'], {
-    cwd: ROOT,
+/** How to start a bot other than the loopback one (the real src/main.ts, a production build). */
+export interface BotCommand {
+  /** Arguments to `node`. Default: the loopback bot through tsx. */
+  args?: string[];
+  cwd?: string;
+  /** The log message that carries `port` once the bot is up. Default 'loopback bot started'. */
+  startedMessage?: string;
+}
+
+export async function startBotProcess(
+  name: string,
+  env: Record<string, string>,
+  command: BotCommand = {},
+): Promise<BotProcess> {
+  const startedMessage = command.startedMessage ?? 'loopback bot started';
+  const args = command.args ?? ['--import', 'tsx', 'test/scale/loopback-bot.ts'];
+  const child = spawn(process.execPath, args, {
+    cwd: command.cwd ?? ROOT,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
@@ -44,7 +59,7 @@ export async function startBotProcess(name: string, env: Record<string, string>)
       try {
         const entry = JSON.parse(line) as BotProcess['logs'][number];
         logs.push(entry);
-        if (entry.msg === 'loopback bot started') resolve(Number(entry.port));
+        if (entry.msg === startedMessage) resolve(Number(entry.port));
       } catch {
         stderr.push(line);
       }
