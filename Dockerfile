@@ -2,7 +2,7 @@
 # gemini-chat-bot: multi-stage image on the Node major of package.json "engines" (>=20.12).
 #   docker build -t gemini-chat-bot .
 #   docker run --env-file .env -p 3000:3000 -v gcb-data:/app/data gemini-chat-bot
-# The build and start commands below are exercised without Docker by scripts/check-production-start.sh
+# The build and start commands below are exercised without Docker by test/ops/production-start.ts
 # (see docs/operations.md).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
