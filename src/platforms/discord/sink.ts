@@ -81,12 +81,25 @@ export class ChannelSink implements ReplySink {
           ? { reply: { messageReference: replyTo, failIfNotExists: false } }
           : {}),
       });
+      const previous = this.posted.at(-1);
       this.posted.push(message.id);
       this.options.onPosted?.(message.id);
+      if (previous) await this.clearButtons(previous);
       return message.id;
     } catch (error) {
       throw toSinkError(error);
     }
+  }
+
+  /**
+   * The renderer finishes a message (phase `done`) before it posts the continuation, so that
+   * message showed Regenerate for a moment; once it is no longer the last, its buttons go.
+   */
+  private async clearButtons(messageId: string): Promise<void> {
+    await this.options.budget.acquire(this.options.channel.id);
+    await this.options.channel.messages.edit(messageId, { components: [] }).catch((err: unknown) => {
+      this.options.logger?.debug({ err }, 'could not clear the buttons of an earlier reply message');
+    });
   }
 
   async edit(messageId: string, text: string, phase: ReplyPhase): Promise<void> {
@@ -171,8 +184,16 @@ export class InteractionSink implements ReplySink {
           ? await interaction.editReply(payload)
           : await interaction.followUp({ ...payload, ...(ephemeral ? { flags: 64 } : {}) });
       this.originalId ??= message.id;
+      const previous = this.posted.at(-1);
       this.posted.push(message.id);
       this.options.onPosted?.(message.id);
+      if (previous) {
+        // As in ChannelSink: only the last message of a reply keeps the buttons.
+        await budget.acquire(`interaction:${interaction.token}`);
+        await interaction
+          .editReply({ message: previous === this.originalId ? '@original' : previous, components: [] })
+          .catch(() => undefined);
+      }
       return message.id;
     } catch (error) {
       if (this.lapsedBy(error)) return this.post(text, phase);
