@@ -19,7 +19,12 @@ export interface SlackBot {
   handle: SlackHandle;
   send: SlackSender;
   /** The bot's replies in a thread once the last one carries a Regenerate button (the reply ended). */
-  finishedReply(channel: string, threadTs: string, count?: number): Promise<EmulatedMessage[]>;
+  finishedReply(
+    channel: string,
+    threadTs: string,
+    count?: number,
+    timeoutMs?: number,
+  ): Promise<EmulatedMessage[]>;
   close(): Promise<void>;
 }
 
@@ -64,14 +69,14 @@ export async function startSlackBot(
     http,
     handle,
     send,
-    finishedReply(channel, threadTs, count = 1) {
+    finishedReply(channel, threadTs, count = 1, timeoutMs = 15_000) {
       return slack.waitFor(() => {
         const messages = slack.thread(channel, threadTs);
         const last = messages.at(-1);
         const ended =
           last && !last.streaming && JSON.stringify(last.blocks ?? []).includes('gemini_regenerate');
         return ended && messages.length >= count ? messages : undefined;
-      });
+      }, timeoutMs);
     },
     async close() {
       await handle.stop();
