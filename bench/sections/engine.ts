@@ -65,7 +65,7 @@ function engineFor(url: string, token: string, maxConcurrency: number) {
   });
 }
 
-async function addedLatency(): Promise<BenchRow[]> {
+export async function addedLatency(): Promise<BenchRow[]> {
   const emulator = await startUpstreamEmulator();
   const { engine, store, upstream } = await engineFor(emulator.url, emulator.token, 20);
   let wroteAt: bigint | undefined;
@@ -109,7 +109,7 @@ async function addedLatency(): Promise<BenchRow[]> {
   ];
 }
 
-async function scale(streams: number, chunks: number, delayMs: number): Promise<BenchRow[]> {
+export async function scale(streams: number, chunks: number, delayMs: number): Promise<BenchRow[]> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', new URL('../support/emulator-process.ts', import.meta.url).pathname],
@@ -183,7 +183,7 @@ async function scale(streams: number, chunks: number, delayMs: number): Promise<
 }
 
 export async function run(): Promise<BenchRow[]> {
-  return [...(await addedLatency()), ...(await scale(1000, 2000, 15))];
+  return [...(await addedLatency()), ...(await scale(1000, 2000, 50))];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
