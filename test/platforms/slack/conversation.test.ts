@@ -15,7 +15,7 @@ import { type SlackBot, startSlackBot } from './bot.js';
 let bot: SlackBot;
 
 beforeAll(async () => {
-  bot = await startSlackBot();
+  bot = await startSlackBot({ start: { budgets: { update: { perMinute: 6_000, burst: 100 } } } });
 });
 afterAll(async () => {
   await bot?.close();

@@ -1,0 +1,111 @@
+/**
+ * Slack's native streaming (chat.startStream / appendStream / stopStream) and its fallbacks: a
+ * workspace without it gets post-then-update (and is not asked again), and a stream Slack closes
+ * after its age limit continues in a new message of the thread.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { appMention, message, userTs } from '../../emulators/slack/payloads.js';
+import { type SlackBot, startSlackBot } from './bot.js';
+
+let bot: SlackBot;
+const mention = (text: string) => `<@${bot?.slack.botUserId}> ${text}`;
+
+beforeAll(async () => {
+  bot = await startSlackBot({ env: { SLACK_NATIVE_STREAMING: 'true' } });
+});
+afterAll(async () => {
+  await bot?.close();
+});
+beforeEach(() => {
+  bot.upstream.reset();
+  bot.slack.reset();
+});
+
+describe('native streaming', () => {
+  it('streams the answer with the asker as recipient, appending only new text, and ends with Regenerate', async () => {
+    bot.upstream.enqueue({
+      reasoning: ['mulling'],
+      content: ['The **answer** ', 'is ', '42.'],
+      chunkDelayMs: 250,
+    });
+    const ts = userTs();
+    await bot.send.event(appMention({ channel: 'C500', user: 'U7', text: mention('what?'), ts }));
+    const [reply] = await bot.finishedReply('C500', ts);
+    expect(reply!.via).toBe('startStream');
+    // Native streams render Markdown themselves: the text arrives as the model wrote it.
+    expect(reply!.text).toBe('The **answer** is 42.');
+    const start = bot.slack.callsOf('chat.startStream')[0]!;
+    expect(start.args).toMatchObject({
+      channel: 'C500',
+      thread_ts: ts,
+      recipient_user_id: 'U7',
+      recipient_team_id: bot.slack.teamId,
+    });
+    const appended = bot.slack.callsOf('chat.appendStream').map((c) => c.args.markdown_text);
+    expect(appended.length).toBeGreaterThanOrEqual(2);
+    expect(appended.join('')).toBe('The **answer** is 42.');
+    expect(bot.slack.callsOf('chat.update')).toHaveLength(0);
+    expect(JSON.stringify(reply!.blocks)).toContain('gemini_regenerate');
+  });
+
+  it('continues in a new message when Slack closes a stream that got too old', async () => {
+    bot.slack.streamMaxAgeMs = 600;
+    try {
+      const words = Array.from({ length: 12 }, (_, i) => `w${i} `);
+      bot.upstream.enqueue({ content: words, chunkDelayMs: 150 });
+      const ts = userTs();
+      await bot.send.event(appMention({ channel: 'C502', user: 'U7', text: mention('long one'), ts }));
+      const replies = await bot.finishedReply('C502', ts, 2);
+      expect(replies.length).toBeGreaterThanOrEqual(2);
+      expect(replies.every((r) => r.via === 'startStream')).toBe(true);
+      expect(replies.map((r) => r.text).join('')).toBe(words.join(''));
+    } finally {
+      bot.slack.streamMaxAgeMs = 5 * 60_000;
+    }
+  });
+
+  it('answers a top-level DM (no thread to stream into) by post then update', async () => {
+    await bot.send.event(message({ channel: 'D503', user: 'U7', text: 'hi there' }));
+    const reply = await bot.slack.waitFor(() =>
+      bot.slack.state.messages.find((m) => m.channel === 'D503' && m.text === 'Echo: hi there'),
+    );
+    expect(reply.via).toBe('postMessage');
+    expect(bot.slack.callsOf('chat.startStream')).toHaveLength(0);
+  });
+
+  it('splits a long streamed answer into thread messages without refused calls', async () => {
+    const paragraphs = Array.from(
+      { length: 40 },
+      (_, n) => `Paragraph ${n}: ${'stream me '.repeat(20).trim()}.`,
+    );
+    const answer = `${paragraphs.slice(0, 15).join('\n\n')}\n\n\`\`\`js\n${'let x = 1;\n'.repeat(150)}\`\`\`\n\n${paragraphs.slice(15).join('\n\n')}`;
+    bot.upstream.enqueue({ content: answer.match(/[\s\S]{1,400}/g)!, chunkDelayMs: 20 });
+    const ts = userTs();
+    await bot.send.event(appMention({ channel: 'C504', user: 'U7', text: mention('long'), ts }));
+    const replies = await bot.finishedReply('C504', ts, 3);
+    const shown = replies.map((r) => r.text).join('\n');
+    for (const n of [0, 14, 15, 39]) expect(shown).toContain(`Paragraph ${n}:`);
+    for (const reply of replies) expect((reply.text.match(/```/g) ?? []).length % 2).toBe(0);
+    expect(bot.slack.calls.filter((c) => c.error && c.error !== 'message_not_in_streaming_state')).toEqual(
+      [],
+    );
+    expect(bot.slack.rateLimitedCount()).toBe(0);
+  });
+
+  // Last: once a workspace is known to lack native streaming, the bot stops trying there.
+  it('falls back to post-then-update when the workspace lacks native streaming, and remembers it', async () => {
+    bot.slack.disable('chat.startStream');
+    const first = userTs();
+    await bot.send.event(
+      appMention({ channel: 'C501', user: 'U7', text: mention('one **bold**'), ts: first }),
+    );
+    const [reply] = await bot.finishedReply('C501', first);
+    expect(reply!.via).toBe('postMessage');
+    expect(reply!.text).toBe('Echo: one *bold*');
+
+    const second = userTs();
+    await bot.send.event(appMention({ channel: 'C501', user: 'U7', text: mention('two'), ts: second }));
+    await bot.finishedReply('C501', second);
+    expect(bot.slack.callsOf('chat.startStream')).toHaveLength(1);
+  });
+});
