@@ -130,7 +130,7 @@ async function runShardProcess(managerConfig: Config, logger: Logger, shard: str
   process.once('disconnect', () => {
     void control.shutdown('manager disconnected').finally(() => process.exit(0));
   });
-  logger.info({ store: runtime.store.kind }, 'gemini-chat-bot shard started');
+  logger.info({ store: runtime.store.kind, pid: process.pid }, 'gemini-chat-bot shard started');
 }
 
 main().catch(exitWithStartupError);
