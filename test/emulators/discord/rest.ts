@@ -109,7 +109,8 @@ const routes: Array<[string, RegExp, Handler]> = [
 /** Answers one `/api/v10/...` request. */
 export async function handleRest(ctx: RestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://emulator');
-  const path = url.pathname.replace(/^\/api\/v10/, '');
+  // discord.js percent-encodes path parts (`@original` arrives as `%40original`).
+  const path = decodeURIComponent(url.pathname).replace(/^\/api\/v10/, '');
   const method = req.method ?? 'GET';
   const raw = await readBody(req);
   let body: JsonBody;

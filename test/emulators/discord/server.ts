@@ -324,6 +324,11 @@ export class DiscordEmulator {
     return channel && (channel.type === 11 || channel.type === 12) ? channel : undefined;
   }
 
+  /** How long interaction tokens work for webhook calls from now on (Discord: 15 minutes). */
+  set interactionTokenLifetimeMs(ms: number) {
+    this.rest.interactionTokenLifetimeMs = ms;
+  }
+
   /** Moves the emulator's clock forward (CDN URL expiry, interaction token lifetime). */
   advanceClock(ms: number): void {
     this.state.clockOffsetMs += ms;
