@@ -98,7 +98,11 @@ const routes: Array<[string, RegExp, Handler]> = [
     /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/,
     (ctx, p) => getWebhookMessage(ctx, p[1]!, p[2]!),
   ],
-  ['DELETE', /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/, () => json(204)],
+  [
+    'DELETE',
+    /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(@original|\d+)$/,
+    (ctx, p) => deleteWebhookMessage(ctx, p[1]!, p[2]!),
+  ],
   [
     'POST',
     /^\/attachments\/refresh-urls$/,
@@ -390,6 +394,13 @@ function editWebhookMessage(ctx: RestContext, token: string, messageId: string, 
   if (invalid) return json(400, invalid, bucket.headers);
   applyEdit(ctx, message, body ?? {});
   return json(200, toWireMessage(message), bucket.headers);
+}
+
+function deleteWebhookMessage(ctx: RestContext, token: string, messageId: string): Reply {
+  const { message, refused } = webhookTarget(ctx, token, messageId);
+  if (!message) return refused!;
+  message.deleted = true;
+  return json(204);
 }
 
 function getWebhookMessage(ctx: RestContext, token: string, messageId: string): Reply {

@@ -205,6 +205,38 @@ describe('what the bot shows', () => {
     }
   });
 
+  it('tells a user over the per-minute limit inline, and a command user ephemerally', async () => {
+    const { discord, te } = bot;
+    te.config.access.ratePerMinute = 1;
+    try {
+      const user = { id: '100000000000000077', username: 'eager' };
+      const dm = discord.dmChannel(user);
+      discord.sendMessage({ channelId: dm, content: 'one', author: user });
+      await replyFinished(discord, dm, 1);
+      const second = discord.sendMessage({ channelId: dm, content: 'two', author: user });
+      const refusal = await discord.waitFor('refusal', () =>
+        discord.botMessagesIn(dm).find((m) => m.message_reference?.message_id === second.id),
+      );
+      expect(refusal.content).toMatch(/faster than 1 per minute/);
+      const ask = discord.interaction({
+        kind: 'command',
+        name: 'ask',
+        channelId: discord.channels.general,
+        user,
+        options: [{ name: 'prompt', type: 3, value: 'three' }],
+      });
+      const ephemeral = await discord.waitFor('ephemeral refusal', () =>
+        ask.followUpIds.map((id) => discord.state.messages.get(id)!).find((m) => m.flags & 64),
+      );
+      expect(ephemeral.content).toMatch(/faster than 1 per minute/);
+      // The public "thinking…" response made way for the private explanation.
+      expect(discord.state.messages.get(ask.originalMessageId!)?.deleted).toBe(true);
+      expect(te.emulator.requests).toHaveLength(1);
+    } finally {
+      te.config.access.ratePerMinute = 0;
+    }
+  });
+
   it('shows Regenerate when done', async () => {
     const { discord } = bot;
     const prompt = discord.sendMessage({
