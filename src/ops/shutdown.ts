@@ -11,7 +11,7 @@
  * 4. the platforms disconnect, the HTTP server closes, the upstream pool and the store close last.
  *
  * Shard children (DISCORD_SHARDS) are told first, so they drain in parallel with this process.
- * A second signal, or a shutdown that overruns its deadline, exits at once.
+ * The same signal a second time, or a shutdown that overruns its deadline, exits at once.
  */
 import type { Logger } from '../log.js';
 import type { PlatformHandle } from '../platforms/types.js';
@@ -89,13 +89,18 @@ export function installShutdown(deps: ShutdownDependencies): ShutdownControl {
     return running;
   }
 
+  let firstSignal: NodeJS.Signals | undefined;
   for (const signal of deps.signals ?? (['SIGTERM', 'SIGINT'] as const)) {
     process.on(signal, () => {
       if (running) {
+        // Ctrl-C twice means "now". A different signal is not: Ctrl-C reaches shard children
+        // through the terminal's process group, then the manager's own SIGTERM follows it.
+        if (signal !== firstSignal) return;
         logger.warn({ signal }, 'second signal during shutdown: exiting now');
         exit(1);
         return;
       }
+      firstSignal = signal;
       // If something hangs (a platform that never disconnects), the deadline still ends the process.
       const deadlineMs = runtime.config.shutdownGraceMs + finalEditMs + CLOSE_ALLOWANCE_MS;
       setTimeout(() => {
