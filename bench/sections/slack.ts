@@ -1,0 +1,169 @@
+/**
+ * The Slack adapter through the loopback Slack and upstream emulators, real Bolt receiver and engine:
+ * - first upstream content byte → first visible text in Slack (p50, p99), each turn in its own
+ *   workspace so the shared chat.update budget does not queue them;
+ * - updates per reply for a 30-second answer (about one a second is the aim);
+ * - 429s received from Slack over the whole section (target 0);
+ * - time to ack an event (p50, p99) while 50 replies stream at once (Slack's deadline is 3 s).
+ * `npx tsx bench/sections/slack.ts` runs it alone.
+ */
+import { appMention, message, userTs } from '../../test/emulators/slack/payloads.js';
+import { type SlackBot, startSlackBot } from '../../test/platforms/slack/bot.js';
+import { type BenchRow, fmt, percentile } from '../types.js';
+
+const SECTION = 'slack';
+const FIRST_CONTENT_TURNS = 30;
+const LONG_ANSWER_SECONDS = 30;
+const CONCURRENT_REPLIES = 50;
+const ACK_PROBES = 100;
+
+/** hrtime (ns) → epoch ms, so emulator timestamps (Date.now) and hrtime marks compare. */
+const hrtimeOffsetMs = Date.now() - Number(process.hrtime.bigint() / 1_000_000n);
+const hrToEpochMs = (at: bigint) => Number(at / 1_000_000n) + hrtimeOffsetMs;
+
+async function firstContentLatency(bot: SlackBot): Promise<number[]> {
+  const samples: number[] = [];
+  let firstContentAt = 0;
+  bot.upstream.onFirstContent = (_req, at) => {
+    firstContentAt = hrToEpochMs(at);
+  };
+  bot.upstream.setResponder(() => ({
+    reasoning: ['Thinking it over. '],
+    content: ['Visible answer ', 'text.'],
+    chunkDelayMs: 50,
+  }));
+  for (let turn = 0; turn < FIRST_CONTENT_TURNS; turn++) {
+    const ts = userTs();
+    await bot.send.event(
+      appMention({ channel: `CLAT${turn}`, user: 'U1', text: `<@${bot.slack.botUserId}> hi`, ts }),
+    );
+    const [reply] = await bot.finishedReply(`CLAT${turn}`, ts, 1, 30_000);
+    const shownAt = reply!.changedAt[reply!.versions.findIndex((text) => text.includes('Visible'))]!;
+    samples.push(shownAt - firstContentAt);
+  }
+  bot.upstream.onFirstContent = undefined;
+  return samples;
+}
+
+async function updatesForLongAnswer(bot: SlackBot): Promise<{ updates: number; seconds: number }> {
+  const chunks = LONG_ANSWER_SECONDS * 10;
+  bot.upstream.setResponder(() => ({
+    content: Array.from({ length: chunks }, (_, i) => `word${i} `),
+    chunkDelayMs: 100,
+  }));
+  const ts = userTs();
+  const started = Date.now();
+  await bot.send.event(
+    appMention({ channel: 'CLONG', user: 'U1', text: `<@${bot.slack.botUserId}> long`, ts }),
+  );
+  const [reply] = await bot.finishedReply('CLONG', ts, 1, (LONG_ANSWER_SECONDS + 30) * 1000);
+  return { updates: reply!.versions.length - 1, seconds: (Date.now() - started) / 1000 };
+}
+
+async function ackUnderLoad(
+  bot: SlackBot,
+): Promise<{ acks: number[]; burst: number[]; streamed: number; allDoneSeconds: number }> {
+  bot.upstream.setResponder(() => ({
+    content: Array.from({ length: 100 }, (_, i) => `w${i} `),
+    chunkDelayMs: 100,
+  }));
+  const threads = Array.from({ length: CONCURRENT_REPLIES }, (_, i) => ({
+    channel: `CLOAD${i}`,
+    ts: userTs(),
+  }));
+  const mentions = await Promise.all(
+    threads.map((t) =>
+      bot.send.event(
+        appMention({
+          channel: t.channel,
+          user: `U${t.channel}`,
+          text: `<@${bot.slack.botUserId}> go`,
+          ts: t.ts,
+        }),
+      ),
+    ),
+  );
+  const acks: number[] = [];
+  const burst = mentions.map((sent) => sent.elapsedMs);
+  await bot.slack.waitFor(() => bot.upstream.activeStreams >= CONCURRENT_REPLIES * 0.8, 30_000);
+  const streamed = bot.upstream.activeStreams;
+  // Probes while the replies stream: ordinary channel chatter (parsed, de-duplicated, ignored).
+  for (let probe = 0; probe < ACK_PROBES; probe++) {
+    const sent = await bot.send.event(message({ channel: 'CCHAT', user: 'U2', text: `chatter ${probe}` }));
+    acks.push(sent.elapsedMs);
+  }
+  // Every reply shares one workspace's chat.update budget, so finishing all 50 takes a while.
+  const started = Date.now();
+  await Promise.all(threads.map((t) => bot.finishedReply(t.channel, t.ts, 1, 300_000)));
+  return { acks, burst, streamed, allDoneSeconds: (Date.now() - started) / 1000 };
+}
+
+export async function run(): Promise<BenchRow[]> {
+  // Latency alone: a roomy update budget (and no emulator limit on chat.update), so the number is
+  // the bot's own path from the upstream byte to Slack, not the wait for a shared budget.
+  const quick = await startSlackBot({ start: { budgets: { update: { perMinute: 6_000, burst: 100 } } } });
+  quick.slack.rateLimits.set('chat.update', undefined);
+  let latency: number[];
+  try {
+    process.stderr.write('slack: first-content latency…\n');
+    latency = await firstContentLatency(quick);
+  } finally {
+    await quick.close();
+  }
+
+  // Everything else with the production budget against Slack's own limits.
+  const bot = await startSlackBot({
+    env: { UPSTREAM_MAX_CONCURRENCY: '64' },
+    firstByteTimeoutMs: 30_000,
+    idleTimeoutMs: 30_000,
+  });
+  try {
+    process.stderr.write('slack: a 30-second answer…\n');
+    const long = await updatesForLongAnswer(bot);
+    process.stderr.write('slack: acks while 50 replies stream…\n');
+    const load = await ackUnderLoad(bot);
+    const row = (metric: string, value: string, target?: string): BenchRow => ({
+      section: SECTION,
+      metric,
+      value,
+      ...(target ? { target } : {}),
+    });
+    return [
+      row('first content byte → first visible text, p50 (ms)', fmt(percentile(latency, 50), 1)),
+      row('first content byte → first visible text, p99 (ms)', fmt(percentile(latency, 99), 1)),
+      row(
+        `chat.update calls for a ${LONG_ANSWER_SECONDS}-second answer (took ${fmt(long.seconds, 1)} s)`,
+        String(long.updates),
+        `about ${LONG_ANSWER_SECONDS}`,
+      ),
+      row(
+        '429s received from Slack (30-second answer + 50 at once, one workspace)',
+        String(bot.slack.rateLimitedCount()),
+        '0',
+      ),
+      row(`event ack while ${load.streamed} replies stream, p50 (ms)`, fmt(percentile(load.acks, 50), 1)),
+      row(
+        `event ack while ${load.streamed} replies stream, p99 (ms)`,
+        fmt(percentile(load.acks, 99), 1),
+        '< 3000',
+      ),
+      row('ack of 50 mentions sent at once, p99 (ms)', fmt(percentile(load.burst, 99), 1), '< 3000'),
+      row('50 replies in one workspace: all finished after (s)', fmt(load.allDoneSeconds, 1)),
+    ];
+  } finally {
+    await bot.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  run()
+    .then((rows) => {
+      for (const row of rows)
+        process.stdout.write(`| ${row.metric} | ${row.value} | ${row.target ?? ''} |\n`);
+      process.exit(0);
+    })
+    .catch((error: unknown) => {
+      process.stderr.write(`${String(error)}\n`);
+      process.exit(1);
+    });
+}
