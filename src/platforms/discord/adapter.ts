@@ -98,10 +98,23 @@ export class DiscordAdapter {
       isDm: !message.inGuild(),
       inThread: channel.isThread(),
       threadOwnedByBot: channel.isThread() && channel.ownerId === this.botId,
-      mentionsBot: message.mentions.users.has(this.botId),
+      mentionsBot: message.mentions.users.has(this.botId) || this.mentionsBotRole(message),
       repliesToBot: message.mentions.repliedUser?.id === this.botId,
       referencedMessageId: message.reference?.messageId,
     };
+  }
+
+  /** People often mention the bot's managed role (`<@&id>`, offered first by Discord's picker). */
+  private mentionsBotRole(message: Message): boolean {
+    const botRole = message.guild?.members.me?.roles.botRole;
+    return botRole !== undefined && botRole !== null && message.mentions.roles.has(botRole.id);
+  }
+
+  /** The prompt without the bot's user or managed-role mention. */
+  private promptOf(message: Message): string {
+    const botRole = message.guild?.members.me?.roles.botRole;
+    const text = botRole ? message.content.replaceAll(`<@&${botRole.id}>`, ' ') : message.content;
+    return stripBotMention(text, this.botId);
   }
 
   private accessFacts(message: Message): AccessFacts {
@@ -129,8 +142,17 @@ export class DiscordAdapter {
       await this.replyInline(message, refusal.message);
       return;
     }
-    const prompt = stripBotMention(message.content, this.botId);
-    const target = await this.targetFor(message, route.kind, prompt, route);
+    const prompt = this.promptOf(message);
+    // A bare mention opens no thread: the engine's "your message is empty" shows as an inline reply.
+    const empty = !prompt && message.attachments.size === 0;
+    const target =
+      route.kind === 'new-thread' && empty
+        ? {
+            key: keyForRootMessage(message.guildId, message.channelId, message.id),
+            channel: message.channel as unknown as SendableChannel,
+            replyTo: message.id,
+          }
+        : await this.targetFor(message, route.kind, prompt, route);
     const turn: IncomingTurn = {
       key: target.key,
       author: { id: message.author.id, name: message.member?.displayName ?? message.author.displayName },

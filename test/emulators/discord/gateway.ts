@@ -225,9 +225,11 @@ export class GatewayServer {
           position: index + 1,
           color: 0,
           hoist: false,
-          managed: false,
+          managed: role.botId !== undefined,
           mentionable: false,
           flags: 0,
+          // The role Discord creates for a bot when it joins: people mention it instead of the bot.
+          ...(role.botId ? { tags: { bot_id: role.botId } } : {}),
         })),
       ],
       channels: channels.map((c) => toWireChannel({ ...c, guild_id: undefined })),
@@ -235,7 +237,9 @@ export class GatewayServer {
       members: [
         {
           user: toWireUser(this.state.botUser),
-          roles: [],
+          roles: this.state.roles
+            .filter((role) => role.botId === this.state.botUser.id)
+            .map((role) => role.id),
           joined_at: new Date().toISOString(),
           deaf: false,
           mute: false,

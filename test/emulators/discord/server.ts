@@ -96,7 +96,7 @@ export class DiscordEmulator {
   /** Text channels created at start. */
   readonly channels: { general: string; random: string };
   /** Guild roles created at start (put them on a member with `roles: [...]`). */
-  readonly roles: { member: string; restricted: string };
+  readonly roles: { member: string; restricted: string; bot: string };
   private readonly server: Server;
   private port = 0;
   private readonly rest: RestContext;
@@ -117,10 +117,12 @@ export class DiscordEmulator {
       parent_id: null,
     });
     this.channels = { general: general.id, random: random.id };
-    this.roles = { member: this.state.nextId(), restricted: this.state.nextId() };
+    this.roles = { member: this.state.nextId(), restricted: this.state.nextId(), bot: this.state.nextId() };
     this.state.roles.push(
       { id: this.roles.member, name: 'member' },
       { id: this.roles.restricted, name: 'restricted' },
+      // The managed role Discord gives a bot when it joins; people often mention it instead.
+      { id: this.roles.bot, name: 'gemini-bot', botId: this.state.botUser.id },
     );
     this.gateway = new GatewayServer(this.state, this.token, () => this.gatewayUrl);
     this.cdn = new AttachmentCdn(() => this.url, this.state);
@@ -210,6 +212,7 @@ export class DiscordEmulator {
       attachments,
       mentions,
       mention_everyone: /@(everyone|here)/.test(input.content),
+      mention_roles: [...input.content.matchAll(/<@&(\d+)>/g)].map((m) => m[1]!),
       message_reference: input.messageReference
         ? { message_id: input.messageReference, channel_id: channel.id, guild_id: channel.guild_id }
         : undefined,

@@ -112,7 +112,7 @@ export class EmulatorState {
   /** Registered application commands, per scope (`global` or a guild id). */
   readonly commands = new Map<string, unknown[]>();
   /** Guild roles besides @everyone (tests put them on members for role allow/block lists). */
-  readonly roles: Array<{ id: string; name: string }> = [];
+  readonly roles: Array<{ id: string; name: string; botId?: string }> = [];
   readonly log: RestCall[] = [];
   /** How many 429 answers the emulator gave. */
   rateLimitedCount = 0;

@@ -237,6 +237,30 @@ describe('what the bot shows', () => {
     }
   });
 
+  it("treats a mention of the bot's own role like a mention of the bot", async () => {
+    const { discord, te } = bot;
+    const prompt = discord.sendMessage({
+      channelId: discord.channels.general,
+      content: `<@&${discord.roles.bot}> by role`,
+    });
+    const thread = await discord.waitFor('thread', () => discord.threadOf(prompt.id));
+    await replyFinished(discord, thread.id);
+    expect(te.emulator.requests[0]!.body.messages.at(-1).content).toBe('by role');
+  });
+
+  it('answers a bare mention with an inline explanation and opens no thread', async () => {
+    const { discord, te } = bot;
+    const prompt = discord.sendMessage({ channelId: discord.channels.general, content: mention() });
+    const refusal = await discord.waitFor('explanation', () =>
+      discord
+        .botMessagesIn(discord.channels.general)
+        .find((m) => m.message_reference?.message_id === prompt.id),
+    );
+    expect(refusal.content).toContain('empty');
+    expect(discord.threadOf(prompt.id)).toBeUndefined();
+    expect(te.emulator.requests).toHaveLength(0);
+  });
+
   it('shows Regenerate when done', async () => {
     const { discord } = bot;
     const prompt = discord.sendMessage({
