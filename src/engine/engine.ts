@@ -124,6 +124,7 @@ export class ConversationEngine {
     let usage: Usage | undefined;
     let sawContent = false;
     let answerText = '';
+    let traceId: string | undefined;
     try {
       await renderer.start();
       if (this.running.has(id)) renderer.status('Waiting for the previous answer in this thread…');
@@ -142,6 +143,9 @@ export class ConversationEngine {
         {
           signal: controller.signal,
           onRetry: () => renderer.status('The model service is busy; retrying…'),
+          onResponse: (info) => {
+            traceId = info.traceId;
+          },
         },
       );
       let reasoningShown = false;
@@ -177,7 +181,7 @@ export class ConversationEngine {
         ...(usage ? { usage } : {}),
       };
       await this.saveTurn(turn, mode, prepared.userTurn, answer, usage, sink, log);
-      log.info({ ms: Date.now() - startedAt, model: prepared.model, usage }, 'turn answered');
+      log.info({ ms: Date.now() - startedAt, model: prepared.model, usage, traceId }, 'turn answered');
       this.finished(turn, 'done', startedAt, renderer, usage);
       return { status: 'done', messageIds, text: answer.text };
     } catch (error) {

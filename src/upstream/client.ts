@@ -247,7 +247,10 @@ class AceDataUpstreamClient implements UpstreamClient {
         log.traceId = traceId;
         const opened = { response, traceId, attempts: attempt, headersMs: performance.now() - startedAt };
         log.headersMs = Math.round(opened.headersMs);
-        if (response.statusCode >= 200 && response.statusCode < 300) return opened;
+        if (response.statusCode >= 200 && response.statusCode < 300) {
+          options.onResponse?.({ status: response.statusCode, traceId, headersMs: opened.headersMs });
+          return opened;
+        }
         const text = await this.readBody(opened, options.signal, MAX_ERROR_BODY_BYTES).catch(() => '');
         const error = errorFromResponse(response.statusCode, response.headers, text);
         log.traceId = error.traceId;

@@ -47,6 +47,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Called before each retry, so a user can be told the bot is waiting (e.g. on a 429). */
   onRetry?: (info: { attempt: number; delayMs: number; error: Error }) => void;
+  /** Called once the upstream accepted the request (2xx headers), with its trace id for the turn's log. */
+  onResponse?: (info: { status: number; traceId: string | undefined; headersMs: number }) => void;
 }
 
 export interface UpstreamClient {

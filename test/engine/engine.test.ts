@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IncomingTurn } from '../../src/engine/types.js';
 import { RefusedError, UserInputError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
 import type { ConversationKey } from '../../src/store/types.js';
 import { createTestEngine, type TestEngine } from '../support/harness.js';
 import { RecordingSink } from '../support/recording-sink.js';
@@ -104,6 +105,29 @@ describe('a turn, end to end through the real client and the upstream emulator',
       ]);
     } finally {
       await small.close();
+    }
+  });
+});
+
+describe('logging', () => {
+  it('logs each answered turn with its conversation, upstream trace id and timings, without the text', async () => {
+    const lines: string[] = [];
+    const logged = await createTestEngine({
+      logger: createLogger('info', { write: (line: string) => void lines.push(line) }),
+    });
+    try {
+      const key = newKey();
+      await logged.engine.handleTurn(turn(key, 'a secret prompt'), new RecordingSink());
+      const answered = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'turn answered');
+      expect(answered).toMatchObject({
+        conversation: `console:w:${key.channel}:${key.thread}`,
+        platform: 'console',
+      });
+      expect(answered.traceId).toMatch(/\S+/);
+      expect(typeof answered.ms).toBe('number');
+      expect(lines.join('\n')).not.toContain('a secret prompt');
+    } finally {
+      await logged.close();
     }
   });
 });
