@@ -19,10 +19,9 @@ import {
   type UsageTotals,
 } from '../store/types.js';
 import type { UpstreamClient, Usage } from '../upstream/types.js';
-import { buildMessages } from './build-request.js';
 import { describeError, isAbort } from './describe-error.js';
-import { fitHistory } from './history-budget.js';
 import { ReplyRenderer } from './renderer.js';
+import { prepareTurn, saveTurn, type TurnContext } from './turn-history.js';
 import type { AttachmentResolver, IncomingTurn, ReplySink, TurnOutcome } from './types.js';
 
 export interface EngineDependencies {
@@ -131,7 +130,7 @@ export class ConversationEngine {
       lock = await this.store.locks.acquire(id, { ttlMs: LOCK_TTL_MS, signal: controller.signal });
       this.running.set(id, controller);
 
-      const prepared = await this.prepare(turn, mode, controller.signal);
+      const prepared = await prepareTurn(this.turnContext(), turn, mode, controller.signal);
       for (const skipped of prepared.skipped) await sink.notice?.(skipped.reason).catch(() => undefined);
 
       releaseGate = await this.store.upstreamGate.acquire({
@@ -180,7 +179,7 @@ export class ConversationEngine {
         model: prepared.model,
         ...(usage ? { usage } : {}),
       };
-      await this.saveTurn(turn, mode, prepared.userTurn, answer, usage, sink, log);
+      await saveTurn(this.store, turn, mode, prepared.userTurn, answer, usage, sink, log);
       log.info({ ms: Date.now() - startedAt, model: prepared.model, usage, traceId }, 'turn answered');
       this.finished(turn, 'done', startedAt, renderer, usage);
       return { status: 'done', messageIds, text: answer.text };
@@ -320,71 +319,13 @@ export class ConversationEngine {
     }
   }
 
-  /** Loads history, picks the prompt being answered by mode, and builds the upstream messages. */
-  private async prepare(turn: IncomingTurn, mode: IncomingTurn['mode'], signal: AbortSignal) {
-    const history = await this.store.history.load(turn.key);
-    let earlier = history;
-    let userTurn: Turn = {
-      role: 'user',
-      text: turn.text,
-      attachments: turn.attachments,
-      author: turn.author,
-      messageIds: turn.messageIds,
-      createdAt: Date.now(),
+  private turnContext(): TurnContext {
+    return {
+      store: this.store,
+      config: this.config,
+      settings: (scope) => this.settings(scope),
+      resolverFor: (platform) => this.resolvers.get(platform),
     };
-    if (mode === 'regenerate') {
-      const lastUser = history.findLastIndex((t) => t.role === 'user');
-      if (lastUser < 0)
-        throw new UserInputError('bad_argument', 'There is nothing to regenerate in this conversation yet.');
-      userTurn = history[lastUser]!;
-      earlier = history.slice(0, lastUser);
-    } else if (mode === 'edit') {
-      const edited = history.findIndex(
-        (t) => t.role === 'user' && t.messageIds.includes(turn.messageIds[0] ?? ''),
-      );
-      if (edited >= 0) earlier = history.slice(0, edited);
-    }
-
-    const settings = await this.settings(turn.key);
-    const model = turn.model ?? settings.model;
-    const turns = fitHistory([...earlier, userTurn], this.config.history);
-    const built = await buildMessages({
-      systemPrompt: settings.systemPrompt,
-      turns,
-      resolveFor: (ref) => this.resolvers.get(ref.platform),
-      limits: this.config.attachments,
-      signal,
-    });
-    return { model, userTurn, messages: built.messages, skipped: built.skipped };
-  }
-
-  private async saveTurn(
-    turn: IncomingTurn,
-    mode: IncomingTurn['mode'],
-    userTurn: Turn,
-    answer: Turn,
-    usage: Usage | undefined,
-    sink: ReplySink,
-    log: Logger,
-  ): Promise<void> {
-    try {
-      if (mode === 'regenerate') {
-        await this.store.history.append(turn.key, [answer], { replaceLastAssistant: true });
-      } else if (mode === 'edit') {
-        await this.store.history.append(turn.key, [userTurn, answer], {
-          replaceFromMessage: turn.messageIds[0],
-        });
-      } else {
-        await this.store.history.append(turn.key, [userTurn, answer]);
-      }
-      if (usage) await this.store.usage.add(turn.key, turn.author.id, usage);
-    } catch (error) {
-      // The answer is on screen, but history has neither half of the turn: say so, keep going.
-      log.error({ err: error }, 'could not save the turn to history');
-      await sink
-        .notice?.(`${describeError(error)} This answer was not saved to the conversation.`)
-        .catch(() => undefined);
-    }
   }
 
   private async failBeforeReply(sink: ReplySink, error: Error, log: Logger): Promise<TurnOutcome> {
