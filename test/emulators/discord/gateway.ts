@@ -65,10 +65,11 @@ export class GatewayServer {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Sends a dispatch event to the connected bot (buffered for resume when disconnected). */
+  /** Sends a dispatch event to the bot (kept for RESUME replay while it is disconnected). */
   dispatch(t: string, d: unknown): void {
     const session = this.current;
-    if (!session) throw new Error(`gateway: no session to dispatch ${t} to`);
+    // Before the first IDENTIFY there is nobody to tell (a REST call from a script, say).
+    if (!session) return;
     session.seq += 1;
     const frame = { op: Op.Dispatch, t, s: session.seq, d };
     session.sent.push({ s: session.seq, t, d });

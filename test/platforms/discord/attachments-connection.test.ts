@@ -138,6 +138,20 @@ describe('the gateway', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as Error).message).toContain('Message Content Intent');
       expect((error as Error).message.split('\n')).toHaveLength(1);
+
+      // A wrong token is one clear line too, naming the variable.
+      const wrong = { ...te.config, discord: { ...te.config.discord!, token: 'not-the-token' } };
+      const refused = await startDiscord({
+        config: wrong,
+        engine: te.engine,
+        store: te.store,
+        logger: silentLogger,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(ConfigError);
+      expect((refused as ConfigError).variable).toBe('DISCORD_TOKEN');
     } finally {
       await te.close();
       await discord.close();
