@@ -67,13 +67,11 @@ export class DiscordCommands {
   }
 
   async handle(interaction: Command): Promise<void> {
+    const place = this.place(interaction);
     const refusal = this.options.runner.refusal({
       userId: interaction.user.id,
       roleIds: this.roleIdsOf(interaction),
-      channelIds: [
-        interaction.channelId,
-        ...(this.place(interaction).parentId ? [this.place(interaction).parentId!] : []),
-      ],
+      channelIds: [interaction.channelId, ...(place.parentId ? [place.parentId] : [])],
       isDm: !interaction.inGuild(),
     });
     if (refusal && interaction.commandName !== 'help') {
@@ -173,11 +171,7 @@ export class DiscordCommands {
       author: { id: interaction.user.id, name: interaction.user.displayName },
       text: prompt,
       // Command attachments live on no message; their URL can still be refreshed by Discord.
-      attachments: attachment
-        ? toAttachmentRefs([attachment], { channel: interaction.channelId, message: interaction.id }).map(
-            ({ location: _l, ...ref }) => ref,
-          )
-        : [],
+      attachments: attachment ? toAttachmentRefs([attachment]) : [],
       messageIds: [interaction.id],
       ...(model ? { model } : {}),
       mode: 'new',

@@ -95,13 +95,14 @@ export interface DiscordAttachmentLike {
  */
 export function toAttachmentRefs(
   attachments: Iterable<DiscordAttachmentLike>,
-  location: { channel: string; message: string },
+  /** Omitted for files that live on no message (slash command options). */
+  location?: { channel: string; message: string },
 ): AttachmentRef[] {
   return [...attachments].map((attachment) => ({
     platform: 'discord',
     id: attachment.id,
     url: attachment.url,
-    location,
+    ...(location ? { location } : {}),
     name: attachment.name,
     mimeType: attachment.contentType ?? guessMimeType(attachment.name),
     size: attachment.size,
