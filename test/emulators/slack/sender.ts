@@ -57,6 +57,31 @@ export function signSlackRequest(signingSecret: string, timestamp: number, body:
   return `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
+/** A fresh Events API event id. */
+export function newEventId(): string {
+  return `Ev${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
+}
+
+/** The `event_callback` envelope Slack wraps every event in (over HTTP and in Socket Mode). */
+export function eventEnvelope(
+  event: Record<string, unknown>,
+  options: { teamId: string; botUserId: string; apiAppId?: string; eventId?: string },
+): Record<string, unknown> {
+  return {
+    token: 'legacy-verification-token',
+    team_id: options.teamId,
+    api_app_id: options.apiAppId ?? 'A0EMULATED',
+    event,
+    type: 'event_callback',
+    event_id: options.eventId ?? newEventId(),
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      { enterprise_id: null, team_id: options.teamId, user_id: options.botUserId, is_bot: true },
+    ],
+    is_ext_shared_channel: false,
+  };
+}
+
 export function createSlackSender(options: SenderOptions): SlackSender {
   const raw: SlackSender['raw'] = async (body, contentType, sendOptions = {}) => {
     const timestamp = sendOptions.timestamp ?? Math.floor(Date.now() / 1000);
@@ -78,20 +103,8 @@ export function createSlackSender(options: SenderOptions): SlackSender {
   return {
     raw,
     async event(event, sendOptions = {}) {
-      const eventId = sendOptions.eventId ?? `Ev${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
-      const envelope = {
-        token: 'legacy-verification-token',
-        team_id: options.teamId,
-        api_app_id: options.apiAppId ?? 'A0EMULATED',
-        event,
-        type: 'event_callback',
-        event_id: eventId,
-        event_time: Math.floor(Date.now() / 1000),
-        authorizations: [
-          { enterprise_id: null, team_id: options.teamId, user_id: options.botUserId, is_bot: true },
-        ],
-        is_ext_shared_channel: false,
-      };
+      const eventId = sendOptions.eventId ?? newEventId();
+      const envelope = eventEnvelope(event, { ...options, eventId });
       const result = await raw(JSON.stringify(envelope), 'application/json', sendOptions);
       return { ...result, eventId };
     },

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileJson, METHODS, type MethodArgs, type MethodResult } from './methods.js';
 import { RateLimits } from './rate-limits.js';
+import { SocketModeHub } from './socket-mode.js';
 import { type EmulatedFile, type EmulatedMessage, type EmulatedUser, WorkspaceState } from './state.js';
 
 /** One Web API call as the emulator received it. */
@@ -27,6 +28,8 @@ export interface RecordedCall {
 export interface SlackEmulatorOptions {
   port?: number;
   botToken?: string;
+  /** The app-level token (Socket Mode) apps.connections.open accepts. */
+  appToken?: string;
   signingSecret?: string;
   teamId?: string;
   botUserId?: string;
@@ -41,7 +44,10 @@ export interface SlackEmulator {
   /** `slackApiUrl` for the WebClient: `http://127.0.0.1:<port>/api/` */
   readonly apiUrl: string;
   readonly botToken: string;
+  readonly appToken: string;
   readonly signingSecret: string;
+  /** Socket Mode: the WebSocket side, for pushing envelopes to a connected app. */
+  readonly socketMode: SocketModeHub;
   readonly teamId: string;
   readonly botUserId: string;
   readonly botId: string;
@@ -76,6 +82,8 @@ const LOGIN_PAGE =
 
 export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
   const botToken = options.botToken ?? 'xoxb-emulated-bot-token';
+  const appToken = options.appToken ?? 'xapp-1-emulated-app-token';
+  const socketMode = new SocketModeHub();
   const teamId = options.teamId ?? 'T0EMULATED';
   const botUserId = options.botUserId ?? 'UBOT00001';
   const botId = options.botId ?? 'BBOT00001';
@@ -104,6 +112,14 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(result));
     };
     if (!token) return answer({ ok: false, error: 'not_authed' });
+    // apps.connections.open takes only the app-level token; every other method only the bot token.
+    if (method === 'apps.connections.open') {
+      return answer(
+        token === appToken
+          ? { ok: true, url: socketMode.connectionUrl() }
+          : { ok: false, error: 'invalid_auth' },
+      );
+    }
     if (token !== botToken) return answer({ ok: false, error: 'invalid_auth' });
     const handler = METHODS[method];
     if (!handler || disabled.has(method)) return answer({ ok: false, error: 'unknown_method' });
@@ -166,11 +182,14 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://127.0.0.1:${port}`;
+  socketMode.attach(server, baseUrl);
 
   const emulator: SlackEmulator = {
     url: baseUrl,
     apiUrl: `${baseUrl}/api/`,
     botToken,
+    appToken,
+    socketMode,
     signingSecret: options.signingSecret ?? 'emulated-signing-secret',
     teamId,
     botUserId,
@@ -228,6 +247,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       rateLimits.reset();
     },
     close() {
+      socketMode.close();
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
