@@ -114,6 +114,15 @@ const schema = z.object({
   SLACK_API_URL: httpUrl.optional(),
   SLACK_FOLLOW_THREADS: bool.prefault('true'),
   SLACK_NATIVE_STREAMING: bool.prefault('true'),
+  SLACK_COMMAND_NAMES: z
+    .string()
+    .regex(
+      /^\s*(ask|model|system|reset|usage|help)\s*=\s*\/[\w-]+\s*(,\s*(ask|model|system|reset|usage|help)\s*=\s*\/[\w-]+\s*)*$/,
+    )
+    .describe(
+      'renamed slash commands such as ask=/gemini,model=/gmodel (keys: ask, model, system, reset, usage, help)',
+    )
+    .optional(),
 });
 
 type Env = z.output<typeof schema>;
@@ -166,6 +175,8 @@ export interface Config {
         apiUrl: string | undefined;
         followThreads: boolean;
         nativeStreaming: boolean;
+        /** Slash commands renamed from their defaults (SLACK_COMMAND_NAMES), keyed ask, model, system, reset, usage, help. */
+        commandNames?: Record<string, string>;
       }
     | undefined;
 }
@@ -252,6 +263,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           apiUrl: e.SLACK_API_URL,
           followThreads: e.SLACK_FOLLOW_THREADS,
           nativeStreaming: e.SLACK_NATIVE_STREAMING,
+          ...(e.SLACK_COMMAND_NAMES
+            ? {
+                commandNames: Object.fromEntries(
+                  e.SLACK_COMMAND_NAMES.split(',').map((pair) => pair.split('=').map((part) => part.trim())),
+                ),
+              }
+            : {}),
         }
       : undefined,
   };
