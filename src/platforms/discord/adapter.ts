@@ -13,6 +13,7 @@ import {
   type PartialMessage,
 } from 'discord.js';
 import type { Config } from '../../config.js';
+import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
@@ -128,14 +129,24 @@ export class DiscordAdapter {
   }
 
   private async onMessage(message: Message): Promise<void> {
-    const route = routeMessage(this.factsOf(message));
+    const facts = this.factsOf(message);
+    const route = routeMessage(facts);
     if (route.kind === 'ignore') return;
-    if (route.kind === 'thread' && !route.certain) {
-      // A thread the bot did not open: answer only if it already holds a conversation with the bot.
-      const key = this.placeKey(message);
-      if (!(await this.options.engine.hasConversation(key))) return;
+    try {
+      if (route.kind === 'thread' && !route.certain) {
+        // A thread the bot did not open: answer only if it already holds a conversation with the bot.
+        const key = this.placeKey(message);
+        if (!(await this.options.engine.hasConversation(key))) return;
+      }
+      if (!(await this.options.store.dedupe.claim(`discord:message:${message.id}`, DEDUPE_TTL_MS))) return;
+    } catch (err) {
+      // The store is down: say so to whoever clearly asked the bot, never drop the message silently.
+      this.log.error({ err, messageId: message.id }, 'store unavailable while routing a message');
+      if (route.kind !== 'thread' || route.certain || facts.mentionsBot) {
+        await this.replyInline(message, describeError(err));
+      }
+      return;
     }
-    if (!(await this.options.store.dedupe.claim(`discord:message:${message.id}`, DEDUPE_TTL_MS))) return;
 
     const refusal = this.runner.refusal(this.accessFacts(message));
     if (refusal) {

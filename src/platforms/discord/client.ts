@@ -55,18 +55,3 @@ export function createDiscordClient(options: DiscordClientOptions = {}): Client 
     ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
   });
 }
-
-/** Turns DISCORD_SHARDS / DISCORD_SHARD_IDS into discord.js's `shards` option. */
-export function shardOption(
-  shards: string | undefined,
-  shardIds: string | undefined,
-): ClientOptions['shards'] | undefined {
-  if (shardIds) {
-    return shardIds.split(',').flatMap((part) => {
-      const [from, to] = part.split('-').map(Number) as [number, number | undefined];
-      return to === undefined ? [from] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    });
-  }
-  if (shards === 'auto') return 'auto';
-  return undefined;
-}

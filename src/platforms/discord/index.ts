@@ -5,9 +5,10 @@
  */
 import { type Client, Events, Status } from 'discord.js';
 import { ConfigError } from '../../errors.js';
+import { discordShardOptions, resolveShardPlan } from '../../sharding/shard-plan.js';
 import type { PlatformDependencies, PlatformHandle } from '../types.js';
 import { DiscordAdapter } from './adapter.js';
-import { createDiscordClient, shardOption } from './client.js';
+import { createDiscordClient } from './client.js';
 import { ChannelEditBudget, type EditBudgetOptions } from './edit-budget.js';
 import { createDiscordResolver } from './resolver.js';
 
@@ -36,14 +37,11 @@ export async function startDiscord(deps: DiscordStartOptions): Promise<PlatformH
   if (!discord)
     throw new ConfigError('DISCORD_TOKEN', 'DISCORD_TOKEN is required to start the Discord adapter.');
   const logger = deps.logger.child({ platform: 'discord' });
-  const shards = shardOption(discord.shards, discord.shardIds);
-  const shardCount =
-    discord.shardCount ??
-    (discord.shards && /^\d+$/.test(discord.shards) ? Number(discord.shards) : undefined);
+  // One shard plan for the whole bot (src/sharding): a manager's children read SHARDS from their
+  // environment, a fixed range (DISCORD_SHARD_IDS) is passed explicitly.
   const client = createDiscordClient({
     apiUrl: discord.apiUrl,
-    ...(shards !== undefined ? { shards } : {}),
-    ...(shardCount !== undefined ? { shardCount } : {}),
+    ...discordShardOptions(resolveShardPlan(deps.config)),
   });
   deps.onClient?.(client);
   deps.engine.registerResolver(
