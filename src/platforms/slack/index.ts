@@ -98,7 +98,11 @@ export async function startSlack(
   };
   const adapter = new SlackAdapter(adapterDeps);
   adapter.register();
-  new SlackCommands(adapterDeps, { ...DEFAULT_COMMAND_NAMES, ...options.commandNames }).register(app);
+  new SlackCommands(adapterDeps, {
+    ...DEFAULT_COMMAND_NAMES,
+    ...(slack.commandNames as Partial<SlackCommandNames> | undefined),
+    ...options.commandNames,
+  }).register(app);
   deps.engine.registerResolver('slack', createSlackResolver(app.client, slack.botToken));
 
   let ready = false;

@@ -144,3 +144,27 @@ describe('slash commands', () => {
     expect(answer.text).toMatch(/Your usage:\* \d+ requests, [\d,]+ tokens/);
   });
 });
+
+describe('renamed slash commands (SLACK_COMMAND_NAMES)', () => {
+  it('answers under the configured name', async () => {
+    const renamed = await startSlackBot({ env: { SLACK_COMMAND_NAMES: 'ask=/gemini, help=/gemini-guide' } });
+    try {
+      const sent = await renamed.send.command(
+        slashCommand({
+          command: '/gemini-guide',
+          text: '',
+          user: 'U1',
+          channel: 'C310',
+          responseUrl: renamed.slack.responseUrl(),
+        }),
+      );
+      expect(sent.status).toBe(200);
+      const answer = await renamed.slack.waitFor(() =>
+        renamed.slack.state.ephemerals.find((e) => e.via === 'response_url'),
+      );
+      expect(answer.text).toContain('/gemini <question>');
+    } finally {
+      await renamed.close();
+    }
+  });
+});
