@@ -128,7 +128,9 @@ export class SlackAdapter {
     if (!dm && !mentioned) {
       // A follow-up in a thread the bot has answered in, if configured.
       if (!event.thread_ts || !config.slack?.followThreads) return;
-      if (!(await engine.hasConversation(conversationKeyFor(event, teamId)))) return;
+      // Its first answer may still be streaming (history is written when it ends): follow that too.
+      const key = conversationKeyFor(event, teamId);
+      if (!engine.isStreaming(key) && !(await engine.hasConversation(key))) return;
     }
     // app_mention and message.channels both deliver a mention: the first to claim it answers.
     if (!(await this.claim(messageDedupeId(event, teamId)))) return;

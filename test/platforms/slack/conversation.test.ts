@@ -71,6 +71,26 @@ describe('a mention in a channel', () => {
     ]);
   });
 
+  it('follows a thread message sent while its first answer is still streaming', async () => {
+    bot.upstream.enqueue({ content: ['first ', 'answer ', 'slowly'], chunkDelayMs: 150 });
+    const root = userTs();
+    await bot.send.event(
+      appMention({ channel: 'C106', user: 'U1', text: `<@${bot.slack.botUserId}> start`, ts: root }),
+    );
+    const deadline = Date.now() + 5_000;
+    while (bot.upstream.requests.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await bot.send.event(message({ channel: 'C106', user: 'U1', text: 'and meanwhile', threadTs: root }));
+    const replies = await bot.finishedReply('C106', root, 2);
+    expect(replies.map((r) => r.text)).toEqual(['first answer slowly', 'Echo: and meanwhile']);
+    expect(lastUserPrompt(1)).toEqual([
+      'user: start',
+      'assistant: first answer slowly',
+      'user: and meanwhile',
+    ]);
+  });
+
   it('ignores a thread message without a mention where the bot has not answered', async () => {
     const root = userTs();
     await bot.send.event(message({ channel: 'C102', user: 'U1', text: 'just chatting', threadTs: root }));
