@@ -124,9 +124,13 @@ export async function scale(streams: number, chunks: number, delayMs: number): P
   const { engine, store, upstream } = await engineFor(url!, token!, streams);
 
   const loop = monitorEventLoopDelay({ resolution: 10 });
-  let peakRss = process.memoryUsage().rss;
+  const baselineRss = process.memoryUsage().rss;
+  let peakRss = baselineRss;
+  let peakHeap = 0;
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const usage = process.memoryUsage();
+    peakRss = Math.max(peakRss, usage.rss);
+    peakHeap = Math.max(peakHeap, usage.heapUsed);
   }, 100);
   const cpuBefore = process.cpuUsage();
   const started = Date.now();
@@ -178,6 +182,11 @@ export async function scale(streams: number, chunks: number, delayMs: number): P
       metric: 'scale: peak RSS',
       value: `${fmt(peakRss / 1024 / 1024, 0)} MB`,
       target: '<= 300 MB',
+    },
+    {
+      section: 'engine',
+      metric: 'scale: RSS before the streams / peak JS heap during them',
+      value: `${fmt(baselineRss / 1024 / 1024, 0)} MB / ${fmt(peakHeap / 1024 / 1024, 0)} MB`,
     },
   ];
 }

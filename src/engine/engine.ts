@@ -122,7 +122,6 @@ export class ConversationEngine {
     let releaseGate: (() => Promise<void>) | undefined;
     let usage: Usage | undefined;
     let sawContent = false;
-    let answerText = '';
     let traceId: string | undefined;
     try {
       await renderer.start();
@@ -159,7 +158,6 @@ export class ConversationEngine {
             if (reasoningShown) options.onReasoningStatus?.(undefined);
             this.observer?.firstContent?.(turn.key.platform, Date.now() - startedAt);
           }
-          answerText += event.text;
           options.onContent?.(event.text);
           renderer.content(event.text);
         } else if (event.type === 'usage') {
@@ -172,7 +170,8 @@ export class ConversationEngine {
       const messageIds = await renderer.complete();
       const answer: Turn = {
         role: 'assistant',
-        text: answerText,
+        // The renderer holds the only copy of the answer: one rope per reply, not two.
+        text: renderer.text,
         attachments: [],
         messageIds,
         createdAt: Date.now(),

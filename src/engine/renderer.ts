@@ -74,6 +74,11 @@ interface PlannedCall extends MessageState {
 export class ReplyRenderer {
   /** Platform-side message ids posted so far, in reply order. */
   readonly messageIds: string[] = [];
+
+  /** The answer so far: every content delta, in order, as the model wrote it. */
+  get text(): string {
+    return this.answer;
+  }
   readonly stats: RendererStats = { posts: 0, edits: 0, rateLimits: 0, skippedUnchanged: 0 };
 
   private readonly now: () => number;
