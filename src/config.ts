@@ -114,6 +114,7 @@ const schema = z.object({
   SLACK_API_URL: httpUrl.optional(),
   SLACK_FOLLOW_THREADS: bool.prefault('true'),
   SLACK_NATIVE_STREAMING: bool.prefault('true'),
+  SLACK_UPDATES_PER_MINUTE: count.prefault(50),
   SLACK_COMMAND_NAMES: z
     .string()
     .regex(
@@ -175,6 +176,8 @@ export interface Config {
         apiUrl: string | undefined;
         followThreads: boolean;
         nativeStreaming: boolean;
+        /** chat.update calls per minute per workspace, shared by every reply streaming there (Tier 3). */
+        updatesPerMinute: number;
         /** Slash commands renamed from their defaults (SLACK_COMMAND_NAMES), keyed ask, model, system, reset, usage, help. */
         commandNames?: Record<string, string>;
       }
@@ -263,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           apiUrl: e.SLACK_API_URL,
           followThreads: e.SLACK_FOLLOW_THREADS,
           nativeStreaming: e.SLACK_NATIVE_STREAMING,
+          updatesPerMinute: e.SLACK_UPDATES_PER_MINUTE,
           ...(e.SLACK_COMMAND_NAMES
             ? {
                 commandNames: Object.fromEntries(

@@ -13,7 +13,7 @@ import { boltLogger } from './bolt-logger.js';
 import { DEFAULT_COMMAND_NAMES, type SlackCommandNames, SlackCommands } from './commands.js';
 import { SlackReplies } from './reply.js';
 import { createSlackResolver } from './resolver.js';
-import type { BudgetOptions } from './update-budget.js';
+import { type BudgetOptions, CHAT_UPDATE_BUDGET } from './update-budget.js';
 import { webClientOptions } from './web-api.js';
 
 export type { PlatformHandle };
@@ -84,7 +84,10 @@ export async function startSlack(
     engine: deps.engine,
     config: deps.config,
     logger,
-    ...(options.budgets ? { budgets: options.budgets } : {}),
+    budgets: {
+      update: { ...CHAT_UPDATE_BUDGET, perMinute: slack.updatesPerMinute },
+      ...options.budgets,
+    },
     ...(options.maxStreamAgeMs ? { maxStreamAgeMs: options.maxStreamAgeMs } : {}),
   });
   const adapterDeps = {

@@ -17,6 +17,8 @@ interface Session {
   socket: WebSocket | undefined;
   seq: number;
   intents: number;
+  /** `[shard_id, num_shards]` from IDENTIFY; guild events go to the shard that owns the guild. */
+  shard: [number, number];
   /** Everything dispatched in this session, for RESUME replay. */
   sent: Array<{ s: number; t: string; d: unknown }>;
 }
@@ -65,11 +67,27 @@ export class GatewayServer {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Sends a dispatch event to the bot (kept for RESUME replay while it is disconnected). */
+  /**
+   * Sends a dispatch event to every session that should see it, as Discord does: each session whose
+   * shard owns the event's guild (`(guild_id >> 22) % num_shards`; DMs belong to shard 0), so two
+   * unsharded instances of one bot both receive every event. A disconnected session keeps what it
+   * missed for RESUME only while it is the newest one.
+   */
   dispatch(t: string, d: unknown): void {
-    const session = this.current;
-    // Before the first IDENTIFY there is nobody to tell (a REST call from a script, say).
-    if (!session) return;
+    const guildId = (d as { guild_id?: string } | null)?.guild_id;
+    for (const session of this.sessions.values()) {
+      const live = session.socket?.readyState === 1 || session === this.current;
+      if (live && this.owns(session, guildId)) this.sendTo(session, t, d);
+    }
+  }
+
+  private owns(session: Session, guildId: string | undefined): boolean {
+    const [shardId, shardCount] = session.shard;
+    if (guildId === undefined) return shardId === 0;
+    return Number((BigInt(guildId) >> 22n) % BigInt(shardCount)) === shardId;
+  }
+
+  private sendTo(session: Session, t: string, d: unknown): void {
     session.seq += 1;
     const frame = { op: Op.Dispatch, t, s: session.seq, d };
     session.sent.push({ s: session.seq, t, d });
@@ -125,7 +143,7 @@ export class GatewayServer {
     }
   }
 
-  private onIdentify(ws: WebSocket, d: { token: string; intents: number }): void {
+  private onIdentify(ws: WebSocket, d: { token: string; intents: number; shard?: [number, number] }): void {
     this.identifies.push({ token: d.token, intents: d.intents });
     if (d.token !== this.token) {
       ws.close(4004, 'Authentication failed.');
@@ -137,16 +155,18 @@ export class GatewayServer {
       ws.close(code, code === 4014 ? 'Disallowed intent(s).' : 'Rejected.');
       return;
     }
-    const session: Session = { id: this.state.nextId(), socket: ws, seq: 0, intents: d.intents, sent: [] };
+    const shard = d.shard ?? [0, 1];
+    const session: Session = { id: this.state.nextId(), socket: ws, seq: 0, intents: d.intents, shard, sent: [] };
     this.sessions.set(session.id, session);
     this.current = session;
-    this.dispatch('READY', {
+    const ownsGuild = this.owns(session, this.state.guildId);
+    this.sendTo(session, 'READY', {
       v: 10,
       user: { ...toWireUser(this.state.botUser), verified: true, mfa_enabled: false, flags: 0 },
-      guilds: [{ id: this.state.guildId, unavailable: true }],
+      guilds: ownsGuild ? [{ id: this.state.guildId, unavailable: true }] : [],
       session_id: session.id,
       resume_gateway_url: this.gatewayUrl(),
-      shard: [0, 1],
+      shard,
       application: { id: this.state.applicationId, flags: 0 },
       private_channels: [],
       relationships: [],
@@ -154,7 +174,7 @@ export class GatewayServer {
       guild_join_requests: [],
       geo_ordered_rtc_regions: [],
     });
-    this.dispatch('GUILD_CREATE', this.guildPayload());
+    if (ownsGuild) this.sendTo(session, 'GUILD_CREATE', { ...this.guildPayload() });
     for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
@@ -169,7 +189,7 @@ export class GatewayServer {
     for (const missed of session.sent.filter((event) => event.s > d.seq)) {
       ws.send(JSON.stringify({ op: Op.Dispatch, ...missed }));
     }
-    this.dispatch('RESUMED', {});
+    this.sendTo(session, 'RESUMED', {});
     for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
