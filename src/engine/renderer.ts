@@ -146,9 +146,13 @@ export class ReplyRenderer {
     await settled;
   }
 
-  /** A status line shown while there is no content yet ("Queued (position 3)…"). */
+  /**
+   * A status line shown while there is no content yet ("Queued (position 3)…"). Hidden mode shows
+   * none: it posts nothing before the answer starts, so the replies of a thread appear in the order
+   * their answers start (turns are answered one at a time), never a later turn's status first.
+   */
   status(text: string): void {
-    if (this.ending || this.hasContent) return;
+    if (this.ending || this.hasContent || this.options.reasoningDisplay === 'hidden') return;
     this.statusText = text;
     this.wake(false);
   }
@@ -372,7 +376,6 @@ export class ReplyRenderer {
       return this.thinkingSeconds === undefined ? '💭 Thinking…' : `💭 Thinking… ${this.thinkingSeconds}s`;
     }
     if (this.statusText !== undefined) return this.statusText.slice(0, maxLength);
-    // Hidden mode posts nothing of its own, but a status it already showed must not go stale.
     if (mode === 'hidden' && this.shown.length === 0) return undefined;
     return PLACEHOLDER_TEXT;
   }

@@ -285,6 +285,18 @@ describe('ReplyRenderer: reasoning display', () => {
     expect(sink.visible()).toEqual(['Answer.']);
   });
 
+  it("'hidden' shows no queue or retry status either, so replies appear in the order answers start", async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'hidden' });
+    await started(renderer);
+    renderer.status('Queued: 3 ahead of you…');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sink.calls.filter((call) => call.kind === 'post' || call.kind === 'edit')).toEqual([]);
+    renderer.content('Answer.');
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Answer.']);
+  });
+
   it("'text' shows the reasoning itself as a quote", async () => {
     const sink = new RecordingSink({ maxMessageLength: 300, editIntervalMs: 1000 }, 50);
     const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'text' });
