@@ -144,6 +144,18 @@ function extensionOf(name: string): string {
   return dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
 }
 
+/**
+ * A MIME type for a file name, for files that arrive without one (local paths, some platform
+ * uploads): media by extension, text-like files as text, anything else as octet-stream.
+ */
+export function mimeTypeFromName(name: string): string {
+  const extension = extensionOf(name);
+  if (MEDIA_EXTENSIONS[extension]) return MEDIA_EXTENSIONS[extension];
+  if (extension === 'json') return 'application/json';
+  if (extension === 'md' || extension === 'markdown') return 'text/markdown';
+  return extension in TEXT_EXTENSIONS ? 'text/plain' : 'application/octet-stream';
+}
+
 /** The media MIME type a ref stands for, by its MIME type first, then its extension. */
 function mediaMimeOf(ref: AttachmentRef): string | undefined {
   return MEDIA_MIME[mimeOf(ref.mimeType) ?? ''] ?? MEDIA_EXTENSIONS[extensionOf(ref.name)];

@@ -10,6 +10,7 @@ import {
   classifyAttachment,
   convertAttachments,
   downloadCapped,
+  mimeTypeFromName,
 } from '../../src/engine/attachments.js';
 import type { AttachmentResolver } from '../../src/engine/types.js';
 import { AttachmentError } from '../../src/errors.js';
@@ -246,5 +247,19 @@ describe('downloadCapped', () => {
     expect(error).toBeInstanceOf(AttachmentError);
     expect((error as AttachmentError).code).toBe('download_failed');
     expect((error as AttachmentError).message).toContain('HTTP 404');
+  });
+});
+
+describe('mimeTypeFromName: a type for files that arrive without one', () => {
+  it.each([
+    ['cat.PNG', 'image/png'],
+    ['clip.mov', 'video/quicktime'],
+    ['notes.md', 'text/markdown'],
+    ['data.json', 'application/json'],
+    ['main.py', 'text/plain'],
+    ['setup.exe', 'application/octet-stream'],
+    ['README', 'application/octet-stream'],
+  ])('%s → %s', (name, type) => {
+    expect(mimeTypeFromName(name)).toBe(type);
   });
 });

@@ -4,33 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { mimeTypeFromName } from '../../engine/attachments.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { AttachmentResolver } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { AttachmentRef, ConversationKey } from '../../store/types.js';
 import { ConsoleSink } from './sink.js';
-
-const MIME_BY_EXTENSION: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.heic': 'image/heic',
-  '.heif': 'image/heif',
-  '.mp4': 'video/mp4',
-  '.webm': 'video/webm',
-  '.mov': 'video/quicktime',
-  '.txt': 'text/plain',
-  '.md': 'text/markdown',
-  '.csv': 'text/csv',
-  '.json': 'application/json',
-};
 
 export const HELP = `Type a prompt and press Enter. Commands:
   /attach <path>   attach an image, video or text file to your next prompt (also /image)
@@ -145,7 +129,7 @@ async function attachmentFromPath(path: string): Promise<AttachmentRef> {
     platform: 'console',
     id: absolute,
     name,
-    mimeType: MIME_BY_EXTENSION[extname(absolute).toLowerCase()] ?? 'application/octet-stream',
+    mimeType: mimeTypeFromName(name),
     size: info.size,
   };
 }

@@ -4,6 +4,7 @@
  * bot's mention, attachment references that survive CDN expiry, and conversation keys. Nothing here
  * talks to Discord, so every rule is unit-tested on plain objects.
  */
+import { mimeTypeFromName } from '../../engine/attachments.js';
 import type { AttachmentRef, ConversationKey } from '../../store/types.js';
 
 /** The workspace of every DM conversation (DMs belong to no guild). */
@@ -104,32 +105,10 @@ export function toAttachmentRefs(
     url: attachment.url,
     ...(location ? { location } : {}),
     name: attachment.name,
-    mimeType: attachment.contentType ?? guessMimeType(attachment.name),
+    // Discord omits `content_type` for some uploads; the extension is the next best hint.
+    mimeType: attachment.contentType ?? mimeTypeFromName(attachment.name),
     size: attachment.size,
   }));
-}
-
-const EXTENSION_TYPES: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  heic: 'image/heic',
-  heif: 'image/heif',
-  mp4: 'video/mp4',
-  mov: 'video/quicktime',
-  webm: 'video/webm',
-  txt: 'text/plain',
-  md: 'text/markdown',
-  json: 'application/json',
-  csv: 'text/csv',
-};
-
-/** Discord omits `content_type` for some uploads; the extension is the next best hint. */
-export function guessMimeType(fileName: string): string {
-  const extension = fileName.split('.').pop()?.toLowerCase() ?? '';
-  return EXTENSION_TYPES[extension] ?? 'application/octet-stream';
 }
 
 /** Where a channel sits: its guild (or none for DMs), and for a thread its parent channel. */
