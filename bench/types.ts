@@ -16,3 +16,19 @@ export function percentile(values: number[], p: number): number {
 
 export const fmt = (value: number, digits = 2): string =>
   Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
+
+/** Lets a section run alone (`npx tsx bench/sections/<name>.ts`): prints its rows, then exits. */
+export function runWhenMain(meta: ImportMeta, run: () => Promise<BenchRow[]>): void {
+  if (meta.url !== `file://${process.argv[1]}`) return;
+  run().then(
+    (rows) => {
+      for (const row of rows)
+        process.stdout.write(`| ${row.metric} | ${row.value} | ${row.target ?? ''} |\n`);
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -11,7 +11,7 @@
  */
 import type { EmuMessage } from '../../test/emulators/discord/server.js';
 import { type DiscordBot, hasButton, startDiscordBot } from '../../test/platforms/discord/support.js';
-import { type BenchRow, fmt, percentile } from '../types.js';
+import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 const SECTION = 'discord';
 const FIRST_CONTENT_TURNS = 30;
@@ -152,15 +152,4 @@ export async function run(): Promise<BenchRow[]> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run()
-    .then((rows) => {
-      for (const row of rows)
-        process.stdout.write(`| ${row.metric} | ${row.value} | ${row.target ?? ''} |\n`);
-      process.exit(0);
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`${String(error)}\n`);
-      process.exit(1);
-    });
-}
+runWhenMain(import.meta, run);

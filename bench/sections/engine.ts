@@ -15,7 +15,7 @@ import { silentLogger } from '../../src/log.js';
 import { createStore } from '../../src/store/create-store.js';
 import { createUpstreamClient } from '../../src/upstream/client.js';
 import { startUpstreamEmulator } from '../../test/emulators/upstream/server.js';
-import { type BenchRow, fmt, percentile } from '../types.js';
+import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 /** A sink that costs nothing and notes when the first content became visible. */
 class TimingSink implements ReplySink {
@@ -195,10 +195,4 @@ export async function run(): Promise<BenchRow[]> {
   return [...(await addedLatency()), ...(await scale(1000, 2000, 50))];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then((rows) => {
-    for (const row of rows)
-      console.log(`${row.metric}: ${row.value}${row.target ? ` (target ${row.target})` : ''}`);
-    process.exit(0);
-  });
-}
+runWhenMain(import.meta, run);

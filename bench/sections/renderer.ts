@@ -11,7 +11,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ReplyRenderer } from '../../src/engine/renderer.js';
 import { splitMessage } from '../../src/engine/split.js';
 import type { ReplyPhase, ReplySink } from '../../src/engine/types.js';
-import { type BenchRow, fmt, percentile } from '../types.js';
+import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 const ANSWER_CHARS = 100_000;
 const DELTA_CHARS = 20;
@@ -139,10 +139,4 @@ export async function run(): Promise<BenchRow[]> {
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then((rows) => {
-    for (const row of rows)
-      console.log(`${row.metric}: ${row.value}${row.target ? ` (target ${row.target})` : ''}`);
-    process.exit(0);
-  });
-}
+runWhenMain(import.meta, run);

@@ -24,7 +24,7 @@ import { silentLogger } from '../../src/log.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { ConversationKey, Store } from '../../src/store/types.js';
 import { createUpstreamClient } from '../../src/upstream/client.js';
-import { type BenchRow, fmt, percentile } from '../types.js';
+import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CAP = 20;
@@ -282,15 +282,4 @@ export async function run(): Promise<BenchRow[]> {
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run()
-    .then((rows) => {
-      for (const row of rows)
-        console.log(`${row.metric}: ${row.value}${row.target ? ` (target ${row.target})` : ''}`);
-      process.exit(0);
-    })
-    .catch((error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    });
-}
+runWhenMain(import.meta, run);

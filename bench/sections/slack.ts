@@ -10,7 +10,7 @@
  */
 import { appMention, message, userTs } from '../../test/emulators/slack/payloads.js';
 import { type SlackBot, startSlackBot } from '../../test/platforms/slack/bot.js';
-import { type BenchRow, fmt, percentile } from '../types.js';
+import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 const SECTION = 'slack';
 const FIRST_CONTENT_TURNS = 30;
@@ -156,15 +156,4 @@ export async function run(): Promise<BenchRow[]> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run()
-    .then((rows) => {
-      for (const row of rows)
-        process.stdout.write(`| ${row.metric} | ${row.value} | ${row.target ?? ''} |\n`);
-      process.exit(0);
-    })
-    .catch((error: unknown) => {
-      process.stderr.write(`${String(error)}\n`);
-      process.exit(1);
-    });
-}
+runWhenMain(import.meta, run);

@@ -16,7 +16,7 @@ import { runInNewContext } from 'node:vm';
 import { createClient } from '@redis/client';
 import { createStore } from '../../src/store/create-store.js';
 import type { ConversationKey, Store, Turn } from '../../src/store/types.js';
-import { type BenchRow, fmt, percentile } from '../types.js';
+import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ITERATIONS = 200;
@@ -179,10 +179,4 @@ export async function run(): Promise<BenchRow[]> {
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then((rows) => {
-    for (const row of rows)
-      console.log(`${row.metric}: ${row.value}${row.target ? ` (target ${row.target})` : ''}`);
-    process.exit(0);
-  });
-}
+runWhenMain(import.meta, run);

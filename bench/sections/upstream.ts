@@ -11,7 +11,7 @@ import { createParser } from 'eventsource-parser';
 import { eventsFromChunk } from '../../src/upstream/chunks.js';
 import { SseDecoder } from '../../src/upstream/sse.js';
 import { deltaChunk, newChunkIdentity, usageChunk } from '../../test/emulators/upstream/payloads.js';
-import { type BenchRow, fmt, percentile } from '../types.js';
+import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 /** Bytes per simulated socket read: what undici hands over from a busy TCP connection. */
 const READ_SIZE = 16 * 1024;
@@ -145,9 +145,4 @@ export async function run(): Promise<BenchRow[]> {
   ];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  run().then((rows) => {
-    for (const row of rows)
-      console.log(`${row.metric}: ${row.value}${row.target ? ` (target ${row.target})` : ''}`);
-  });
-}
+runWhenMain(import.meta, run);
