@@ -156,7 +156,14 @@ export class GatewayServer {
       return;
     }
     const shard = d.shard ?? [0, 1];
-    const session: Session = { id: this.state.nextId(), socket: ws, seq: 0, intents: d.intents, shard, sent: [] };
+    const session: Session = {
+      id: this.state.nextId(),
+      socket: ws,
+      seq: 0,
+      intents: d.intents,
+      shard,
+      sent: [],
+    };
     this.sessions.set(session.id, session);
     this.current = session;
     const ownsGuild = this.owns(session, this.state.guildId);
