@@ -98,7 +98,7 @@ export class SlackNativeStreamSink implements ReplySink {
   async post(text: string, phase: ReplyPhase): Promise<string> {
     if (this.wholeReplyFallback || phase !== 'streaming') return this.postPlain(text, phase);
     // A status ("Thinking…") is not part of the answer: start the stream empty and append the answer.
-    const initial = this.contentSeen ? streamablePart(text) : '';
+    const initial = this.contentSeen ? withoutPings(streamablePart(text)) : '';
     try {
       const ts = await this.startStream(initial);
       this.messages.set(ts, { ts, mode: 'stream', appended: initial, startedAt: this.now() });
@@ -120,7 +120,7 @@ export class SlackNativeStreamSink implements ReplySink {
     // Status changes while the model thinks show in the assistant status, not in the stream.
     if (!this.contentSeen && phase === 'streaming') return;
 
-    const streamable = phase === 'streaming' ? streamablePart(text) : text;
+    const streamable = withoutPings(phase === 'streaming' ? streamablePart(text) : text);
     if (!streamable.startsWith(message.appended)) {
       await this.switchToUpdates(message, text, phase);
       return;
@@ -228,4 +228,13 @@ export function streamablePart(text: string): string {
     if (findCodeFences(withoutCloser).at(-1)?.closed === false) result = withoutCloser;
   }
   return result;
+}
+
+/**
+ * Model output must never ping: Slack reads `<!channel>`, `<!here>`, `<@U…>` and `<#C…>` in
+ * markdown_text too, so a zero-width space after the `<` keeps them as plain text. The change sits
+ * right after the `<`, so the result of a prefix is a prefix of the result: appends stay appends.
+ */
+export function withoutPings(markdown: string): string {
+  return markdown.replace(/<(?=[!@#])/g, '<\u200B');
 }

@@ -48,6 +48,23 @@ describe('native streaming', () => {
     expect(JSON.stringify(reply!.blocks)).toContain('gemini_regenerate');
   });
 
+  it('never lets model output ping: <!channel>, <!here> and user mentions arrive inert', async () => {
+    bot.upstream.enqueue({
+      content: ['Hey <', '!channel> and <!here>, ', 'ask <@U123>.'],
+      chunkDelayMs: 150,
+    });
+    const ts = userTs();
+    await bot.send.event(appMention({ channel: 'C501', user: 'U7', text: mention('ping all'), ts }));
+    const [reply] = await bot.finishedReply('C501', ts);
+    expect(reply!.via).toBe('startStream');
+    const streamed = [
+      ...bot.slack.callsOf('chat.startStream').map((c) => c.args.markdown_text ?? ''),
+      ...bot.slack.callsOf('chat.appendStream').map((c) => c.args.markdown_text),
+    ].join('');
+    expect(streamed).not.toMatch(/<[!@#]/);
+    expect(streamed.replaceAll('\u200B', '')).toBe('Hey <!channel> and <!here>, ask <@U123>.');
+  });
+
   it('continues in a new message when Slack closes a stream that got too old', async () => {
     bot.slack.streamMaxAgeMs = 600;
     try {
