@@ -85,7 +85,14 @@ export async function startSlack(
     config: deps.config,
     logger,
     budgets: {
-      update: { ...CHAT_UPDATE_BUDGET, perMinute: slack.updatesPerMinute },
+      update: {
+        ...CHAT_UPDATE_BUDGET,
+        perMinute: slack.updatesPerMinute,
+        // One instance keeps its own count; several on Redis share the workspace's limit.
+        ...(deps.store.kind === 'redis'
+          ? { shared: { limiter: deps.store.rateLimiter, method: 'chat.update' } }
+          : {}),
+      },
       ...options.budgets,
     },
     ...(options.maxStreamAgeMs ? { maxStreamAgeMs: options.maxStreamAgeMs } : {}),

@@ -8,11 +8,19 @@
  * for it, so waiters are served in arrival order and the rate is never exceeded.
  */
 
+import type { RateLimitDecision, RateLimiter } from '../../store/types.js';
+
 export interface BudgetOptions {
   /** Sustained calls per minute per workspace. */
   perMinute: number;
   /** Calls allowed at once after a quiet spell. */
   burst: number;
+  /**
+   * Several instances in one workspace share Slack's limit: with a shared store (Redis) every call
+   * also takes a slot of a per-workspace window there, so all instances together stay under
+   * `perMinute`. Without one, the budget is this process's alone.
+   */
+  shared?: { limiter: RateLimiter; method: string };
 }
 
 interface Bucket {
@@ -39,6 +47,33 @@ export class WorkspaceBudget {
 
   /** Takes one call's worth of budget, waiting (in arrival order) until it is there. */
   async take(workspace: string, signal?: AbortSignal): Promise<void> {
+    await this.takeLocal(workspace, signal);
+    if (this.options.shared) await this.takeShared(workspace, this.options.shared, signal);
+  }
+
+  /** Waits for a slot in the window all instances share; a store that is down does not stop replies. */
+  private async takeShared(
+    workspace: string,
+    shared: NonNullable<BudgetOptions['shared']>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    for (;;) {
+      let decision: RateLimitDecision;
+      try {
+        decision = await shared.limiter.hit(
+          `slack:${shared.method}:${workspace}`,
+          this.options.perMinute,
+          60_000,
+        );
+      } catch {
+        return;
+      }
+      if (decision.allowed) return;
+      await abortableDelay(decision.retryAfterMs, signal);
+    }
+  }
+
+  private async takeLocal(workspace: string, signal?: AbortSignal): Promise<void> {
     const bucket = this.refill(workspace);
     bucket.tokens -= 1;
     if (bucket.tokens >= 0) return;
@@ -72,6 +107,21 @@ export class WorkspaceBudget {
  * Slack documents chat.update as Tier 3, "50+ per minute": the budget stays at the documented floor
  * with a small burst, so a workspace never sees a 429 from our edits alone.
  */
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
 export const CHAT_UPDATE_BUDGET: BudgetOptions = { perMinute: 50, burst: 10 };
 /** chat.appendStream is Tier 4 ("100+ per minute"). */
 export const APPEND_STREAM_BUDGET: BudgetOptions = { perMinute: 90, burst: 15 };
