@@ -10,19 +10,13 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
+import { OPTION } from '../src/platforms/discord/commands.js';
 
 /** Discord allows at most 25 choices per option; more models are typed, then checked. */
 const MAX_CHOICES = 25;
 
-/** Option names shared by the definitions and the handlers. */
-export const OPTION = {
-  prompt: 'prompt',
-  attachment: 'attachment',
-  model: 'model',
-  private: 'private',
-  name: 'name',
-  clear: 'clear',
-} as const;
+/** Option names shared by the definitions and the handlers (src/platforms/discord/commands.ts). */
+export { OPTION };
 
 /** Every command definition, with the model choices taken from configuration. */
 export function discordCommands(models: string[]): RESTPostAPIChatInputApplicationCommandsJSONBody[] {

@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createClient } from '@redis/client';
 import { createStore } from '../../src/store/create-store.js';
 import type { ConversationKey, Store, Turn } from '../../src/store/types.js';
+import { deleteRedisKeys } from '../../test/store/backends.js';
 import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -137,18 +137,6 @@ async function idleConversationMemory(): Promise<BenchRow[]> {
   ];
 }
 
-async function deleteRedisKeys(pattern: string): Promise<void> {
-  const client = createClient({ url: REDIS_URL });
-  await client.connect();
-  try {
-    for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: 500 })) {
-      if (keys.length > 0) await client.del(keys);
-    }
-  } finally {
-    client.destroy();
-  }
-}
-
 export async function run(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const prefix = `bench-store-${randomUUID().slice(0, 8)}`;
@@ -169,7 +157,7 @@ export async function run(): Promise<BenchRow[]> {
       rows.push(...(await coordinationOverhead(redis)));
     } finally {
       await redis.close();
-      await deleteRedisKeys(`${prefix}:*`);
+      await deleteRedisKeys(`${prefix}:*`, REDIS_URL);
     }
 
     rows.push(...(await idleConversationMemory()));

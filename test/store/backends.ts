@@ -47,9 +47,9 @@ export class BackendFixture {
   }
 }
 
-/** Deletes every key matching `pattern` from the test Redis. */
-export async function deleteRedisKeys(pattern: string): Promise<void> {
-  const client = createClient({ url: REDIS_URL });
+/** Deletes every key matching `pattern` from the test Redis (or the one at `url`). */
+export async function deleteRedisKeys(pattern: string, url = REDIS_URL): Promise<void> {
+  const client = createClient({ url });
   await client.connect();
   try {
     for await (const keys of client.scanIterator({ MATCH: pattern, COUNT: 500 })) {

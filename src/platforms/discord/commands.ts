@@ -31,15 +31,15 @@ import {
 import { ChannelSink, InteractionSink, type SendableChannel } from './sink.js';
 import type { DiscordTurnRunner } from './turns.js';
 
-/** Option names, as in commands/discord-commands.ts (kept here so src/ does not import commands/). */
-const OPTION = {
+/** Option names, shared by these handlers and the definitions in commands/discord-commands.ts. */
+export const OPTION = {
   prompt: 'prompt',
   attachment: 'attachment',
   model: 'model',
   private: 'private',
   name: 'name',
   clear: 'clear',
-};
+} as const;
 
 /** Every command this file answers; a test checks the definitions match. */
 export const HANDLED_COMMANDS = ['ask', 'chat', 'model', 'system', 'reset', 'stop', 'usage', 'help'] as const;
