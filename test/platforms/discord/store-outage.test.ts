@@ -3,8 +3,8 @@
  * mentioned the bot is told storage is unavailable instead of being ignored, and the bot answers
  * again once Redis is back.
  */
-import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteRedisKeys } from '../../store/backends.js';
 import { TcpProxy } from '../../store/tcp-proxy.js';
 import { botText, type DiscordBot, replyFinished, startDiscordBot } from './support.js';
 
@@ -18,11 +18,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bot?.close();
   await proxy.stop();
-  const redis = createClient({ url: 'redis://127.0.0.1:6379' });
-  await redis.connect();
-  const keys = await redis.keys(`${bot.te.config.store.prefix}:*`);
-  if (keys.length > 0) await redis.del(keys);
-  await redis.quit();
+  await deleteRedisKeys(`${bot.te.config.store.prefix}:*`);
 });
 
 describe('Discord while the store is down', () => {

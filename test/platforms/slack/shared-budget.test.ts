@@ -3,11 +3,11 @@
  * the workspace's per-minute limit, while a single process keeps its own (local) pacing.
  */
 import { randomUUID } from 'node:crypto';
-import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkspaceBudget } from '../../../src/platforms/slack/update-budget.js';
 import { createStore } from '../../../src/store/create-store.js';
 import type { Store } from '../../../src/store/types.js';
+import { deleteRedisKeys } from '../../store/backends.js';
 
 const prefix = `test-budget-${randomUUID().slice(0, 8)}`;
 let first: Store;
@@ -20,11 +20,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await first.close();
   await second.close();
-  const redis = createClient({ url: 'redis://127.0.0.1:6379' });
-  await redis.connect();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(keys);
-  await redis.quit();
+  await deleteRedisKeys(`${prefix}:*`);
 });
 
 /** Whether `promise` settles before a short pause (the limit window is a minute, so this is not close). */
