@@ -26,6 +26,8 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The command definitions the bot registers at start-up (src imports them).
+COPY commands ./commands
 RUN npm run build
 
 # Stage 2: production dependencies only, native modules built for this exact base image.

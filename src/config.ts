@@ -89,6 +89,7 @@ const schema = z.object({
   DISCORD_TOKEN: z.string().min(1).optional(),
   DISCORD_API_URL: httpUrl.optional(),
   DISCORD_GUILD_ID: z.string().regex(/^\d+$/).describe('a Discord guild id (digits)').optional(),
+  DISCORD_REGISTER_COMMANDS: bool.prefault('true'),
   DISCORD_SHARDS: z
     .string()
     .regex(/^(auto|\d+)$/)
@@ -163,6 +164,8 @@ export interface Config {
         token: string;
         apiUrl: string | undefined;
         guildId: string | undefined;
+        /** Register the slash and message commands at start-up when they differ from Discord's. */
+        registerCommands: boolean;
         shards: string | undefined;
         shardIds: string | undefined;
         shardCount: number | undefined;
@@ -253,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           token: e.DISCORD_TOKEN,
           apiUrl: e.DISCORD_API_URL,
           guildId: e.DISCORD_GUILD_ID,
+          registerCommands: e.DISCORD_REGISTER_COMMANDS,
           shards: e.DISCORD_SHARDS,
           shardIds: e.DISCORD_SHARD_IDS,
           shardCount: e.DISCORD_SHARD_COUNT,

@@ -41,6 +41,11 @@ describe('configuration', () => {
     ['SLACK_BOT_TOKEN', 'xoxp-user', /SLACK_BOT_TOKEN is malformed: expected a Slack bot token/],
     ['ALLOW_DMS', 'maybe', /ALLOW_DMS is malformed/],
     ['DISCORD_SHARDS', 'many', /DISCORD_SHARDS is malformed: expected a number of shards or "auto"/],
+    [
+      'DISCORD_REGISTER_COMMANDS',
+      'sometimes',
+      /DISCORD_REGISTER_COMMANDS is malformed: expected one of .*true, false/,
+    ],
   ])('rejects a malformed %s', (variable, value, message) => {
     const error = errorOf({ ...base, [variable]: value });
     expect(error.variable).toBe(variable);

@@ -1,15 +1,17 @@
 /**
  * `startDiscord`: builds the discord.js client, registers the attachment resolver with the engine,
- * attaches the adapter and logs in. A gateway close for disallowed intents (4014: the Message
+ * attaches the adapter, logs in and registers the commands when Discord's differ (register-commands.ts). A gateway close for disallowed intents (4014: the Message
  * Content intent is not switched on) ends start-up with one clear line, as does a bad token.
  */
 import { type Client, Events, Status } from 'discord.js';
+import { discordCommands } from '../../../commands/discord-commands.js';
 import { ConfigError } from '../../errors.js';
 import { discordShardOptions, resolveShardPlan } from '../../sharding/shard-plan.js';
 import type { PlatformDependencies, PlatformHandle } from '../types.js';
 import { DiscordAdapter } from './adapter.js';
 import { createDiscordClient } from './client.js';
 import { ChannelEditBudget, type EditBudgetOptions } from './edit-budget.js';
+import { holdsShardZero, registerCommands } from './register-commands.js';
 import { createDiscordResolver } from './resolver.js';
 
 export type { PlatformHandle };
@@ -91,6 +93,16 @@ export async function startDiscord(deps: DiscordStartOptions): Promise<PlatformH
     throw error;
   }
   logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'Discord connected');
+  // Commands are per application, not per shard: one shard registers them (never throws).
+  if (discord.registerCommands && client.application && holdsShardZero(client.options.shards)) {
+    await registerCommands({
+      rest: client.rest,
+      applicationId: client.application.id,
+      guildId: discord.guildId,
+      definitions: discordCommands(deps.config.models.allowed),
+      logger,
+    });
+  }
 
   return {
     name: 'discord',

@@ -4,6 +4,7 @@
  * headers on message routes, 429s when a bucket is spent. Every call lands in `state.log`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { storedCommand, validateCommandList } from './application-commands.js';
 import type { AttachmentCdn } from './cdn.js';
 import type { GatewayServer } from './gateway.js';
 import { type JsonBody, type RateLimitBuckets, rateLimitBody, validateMessageBody } from './limits.js';
@@ -58,18 +59,14 @@ const routes: Array<[string, RegExp, Handler]> = [
     /^\/applications\/@me$/,
     (ctx) => json(200, { id: ctx.state.applicationId, name: ctx.state.botUser.username, flags: 0 }),
   ],
-  ['PUT', /^\/applications\/(\d+)\/commands$/, (ctx, _p, body) => putCommands(ctx, 'global', body)],
-  ['GET', /^\/applications\/(\d+)\/commands$/, (ctx) => json(200, ctx.state.commands.get('global') ?? [])],
+  ['PUT', /^\/applications\/(\d+)\/commands$/, (ctx, p, body) => putCommands(ctx, p[0]!, 'global', body)],
+  ['GET', /^\/applications\/(\d+)\/commands$/, (ctx, p) => getCommands(ctx, p[0]!, 'global')],
   [
     'PUT',
     /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/,
-    (ctx, p, body) => putCommands(ctx, p[1]!, body),
+    (ctx, p, body) => putCommands(ctx, p[0]!, p[1]!, body),
   ],
-  [
-    'GET',
-    /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/,
-    (ctx, p) => json(200, ctx.state.commands.get(p[1]!) ?? []),
-  ],
+  ['GET', /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/, (ctx, p) => getCommands(ctx, p[0]!, p[1]!)],
   ['GET', /^\/channels\/(\d+)$/, (ctx, p) => getChannel(ctx, p[0]!)],
   ['POST', /^\/channels\/(\d+)\/messages$/, (ctx, p, body) => createMessage(ctx, p[0]!, body)],
   ['GET', /^\/channels\/(\d+)\/messages$/, (ctx, p) => listMessages(ctx, p[0]!)],
@@ -167,14 +164,34 @@ function gatewayBot(ctx: RestContext): unknown {
   };
 }
 
-function putCommands(ctx: RestContext, scope: string, body: unknown): Reply {
-  const list = (Array.isArray(body) ? body : []).map((command: JsonBody) => ({
-    ...command,
-    id: ctx.state.nextId(),
-    application_id: ctx.state.applicationId,
-    version: ctx.state.nextId(),
-    ...(scope === 'global' ? {} : { guild_id: scope }),
-  }));
+/** Who may read or write a scope's commands: this application, and guilds the bot is in. */
+function commandScopeRefusal(ctx: RestContext, applicationId: string, scope: string): Reply | undefined {
+  if (applicationId !== ctx.state.applicationId) return error(404, 10002, 'Unknown Application');
+  if (scope !== 'global' && scope !== ctx.state.guildId) return error(403, 50001, 'Missing Access');
+  return undefined;
+}
+
+function getCommands(ctx: RestContext, applicationId: string, scope: string): Reply {
+  return commandScopeRefusal(ctx, applicationId, scope) ?? json(200, ctx.state.commands.get(scope) ?? []);
+}
+
+/** Bulk overwrite: the whole list is checked first; a refused list changes nothing. */
+function putCommands(ctx: RestContext, applicationId: string, scope: string, body: unknown): Reply {
+  const refused = commandScopeRefusal(ctx, applicationId, scope);
+  if (refused) return refused;
+  ctx.state.commandOverwrites += 1;
+  const invalid = validateCommandList(body);
+  if (invalid) return json(400, invalid);
+  const list = (body as JsonBody[]).map((command: JsonBody) => {
+    // Discord keeps integration_types and contexts for global commands only.
+    const { integration_types: _i, contexts: _c, ...guildCommand } = command;
+    return storedCommand(scope === 'global' ? command : guildCommand, {
+      id: ctx.state.nextId(),
+      applicationId: ctx.state.applicationId,
+      version: ctx.state.nextId(),
+      ...(scope === 'global' ? {} : { guildId: scope }),
+    });
+  });
   ctx.state.commands.set(scope, list);
   return json(200, list);
 }

@@ -111,6 +111,8 @@ export class EmulatorState {
   readonly interactions = new Map<string, EmuInteraction>();
   /** Registered application commands, per scope (`global` or a guild id). */
   readonly commands = new Map<string, unknown[]>();
+  /** Bulk overwrites (PUT) of application commands received, accepted or not. */
+  commandOverwrites = 0;
   /** Guild roles besides @everyone (tests put them on members for role allow/block lists). */
   readonly roles: Array<{ id: string; name: string; botId?: string }> = [];
   readonly log: RestCall[] = [];

@@ -4,7 +4,7 @@
  * exactly as main.ts does, logged in over the real gateway socket.
  */
 import type { Client } from 'discord.js';
-import { createLogger, silentLogger } from '../../../src/log.js';
+import { createLogger, type Logger, silentLogger } from '../../../src/log.js';
 import { startDiscord } from '../../../src/platforms/discord/index.js';
 import type { PlatformHandle } from '../../../src/platforms/types.js';
 import {
@@ -36,13 +36,19 @@ export async function startDiscordBot(
     realisticRateLimits?: boolean;
     firstByteTimeoutMs?: number;
     idleTimeoutMs?: number;
+    /** The adapter's logger (default silent). */
+    logger?: Logger;
+    /** Log in to this running emulator (a restart); `close` then leaves it running. */
+    reuseEmulator?: DiscordEmulator;
   } = {},
 ): Promise<DiscordBot> {
   const roomy = { limit: 100, windowMs: 5_000 };
-  const discord = await startDiscordEmulator({
-    ...(options.realisticRateLimits ? {} : { messageBucket: roomy }),
-    ...options.emulator,
-  });
+  const discord =
+    options.reuseEmulator ??
+    (await startDiscordEmulator({
+      ...(options.realisticRateLimits ? {} : { messageBucket: roomy }),
+      ...options.emulator,
+    }));
   const te = await createTestEngine({
     env: { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, ...options.env },
     ...(options.firstByteTimeoutMs ? { firstByteTimeoutMs: options.firstByteTimeoutMs } : {}),
@@ -55,7 +61,7 @@ export async function startDiscordBot(
     engine: te.engine,
     store: te.store,
     // DEBUG_DISCORD_TESTS=1 shows the adapter's log while debugging a test.
-    logger: process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger,
+    logger: options.logger ?? (process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger),
     now: () => Date.now() + clock.offsetMs,
     ...(options.realisticRateLimits ? {} : { editBudget: roomy }),
     onClient: (c) => {
@@ -71,7 +77,7 @@ export async function startDiscordBot(
     async close() {
       await handle.stop();
       await te.close();
-      await discord.close();
+      if (!options.reuseEmulator) await discord.close();
     },
   };
 }
