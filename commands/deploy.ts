@@ -19,12 +19,11 @@ export async function deployDiscordCommands(options: {
   token: string;
   apiUrl?: string;
   guildId?: string;
-  models: string[];
 }): Promise<DeployResult> {
   const rest = new REST({ ...(options.apiUrl ? { api: options.apiUrl } : {}) }).setToken(options.token);
   try {
     const application = (await rest.get(Routes.currentApplication())) as { id: string };
-    const body = discordCommands(options.models);
+    const body = discordCommands();
     const route = options.guildId
       ? Routes.applicationGuildCommands(application.id, options.guildId)
       : Routes.applicationCommands(application.id);
@@ -46,7 +45,6 @@ async function main(): Promise<void> {
     token: config.discord.token,
     ...(config.discord.apiUrl ? { apiUrl: config.discord.apiUrl } : {}),
     ...(config.discord.guildId ? { guildId: config.discord.guildId } : {}),
-    models: config.models.allowed,
   });
   console.log(
     result.scope === 'guild'

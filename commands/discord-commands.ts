@@ -12,15 +12,11 @@ import {
 } from 'discord.js';
 import { OPTION } from '../src/platforms/discord/commands.js';
 
-/** Discord allows at most 25 choices per option; more models are typed, then checked. */
-const MAX_CHOICES = 25;
-
 /** Option names shared by the definitions and the handlers (src/platforms/discord/commands.ts). */
 export { OPTION };
 
-/** Every command definition, with the model choices taken from configuration. */
-export function discordCommands(models: string[]): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
-  const choices = models.slice(0, MAX_CHOICES).map((model) => ({ name: model, value: model }));
+/** Every command definition (model options autocomplete from ALLOWED_MODELS at run time). */
+export function discordCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   const everywhere = (builder: SlashCommandBuilder) =>
     builder
       .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
@@ -32,10 +28,10 @@ export function discordCommands(models: string[]): RESTPostAPIChatInputApplicati
         o.setName(OPTION.prompt).setDescription('Your question').setRequired(true).setMaxLength(4000),
       )
       .addAttachmentOption((o) => o.setName(OPTION.attachment).setDescription('An image or video to look at'))
-      .addStringOption((o) => {
-        o.setName(OPTION.model).setDescription('Model for this answer');
-        return choices.length > 0 ? o.addChoices(...choices) : o;
-      })
+      // Autocomplete (src/platforms/discord/autocomplete.ts) reaches every allowed model, not just 25.
+      .addStringOption((o) =>
+        o.setName(OPTION.model).setDescription('Model for this answer').setAutocomplete(true),
+      )
       .addBooleanOption((o) => o.setName(OPTION.private).setDescription('Only you see the answer'))
       .toJSON(),
     everywhere(new SlashCommandBuilder().setName('chat').setDescription('Open a thread to talk with Gemini'))
@@ -46,10 +42,9 @@ export function discordCommands(models: string[]): RESTPostAPIChatInputApplicati
         .setName('model')
         .setDescription('Show or set the model for this channel or thread'),
     )
-      .addStringOption((o) => {
-        o.setName(OPTION.name).setDescription('The model to use here');
-        return choices.length > 0 ? o.addChoices(...choices) : o;
-      })
+      .addStringOption((o) =>
+        o.setName(OPTION.name).setDescription('The model to use here').setAutocomplete(true),
+      )
       .toJSON(),
     everywhere(
       new SlashCommandBuilder()

@@ -18,6 +18,7 @@ import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey, Store } from '../../store/types.js';
+import { answerAutocomplete } from './autocomplete.js';
 import { DiscordCommands } from './commands.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
@@ -302,6 +303,12 @@ export class DiscordAdapter {
 
   private async onInteraction(interaction: Interaction): Promise<void> {
     if (interaction.isChatInputCommand()) return this.commands.handle(interaction);
+    if (interaction.isAutocomplete()) {
+      return answerAutocomplete(interaction, {
+        allowedModels: this.options.engine.allowedModels,
+        runner: this.runner,
+      });
+    }
     if (interaction.isButton()) return this.onButton(interaction);
   }
 

@@ -99,7 +99,7 @@ export async function startDiscord(deps: DiscordStartOptions): Promise<PlatformH
       rest: client.rest,
       applicationId: client.application.id,
       guildId: discord.guildId,
-      definitions: discordCommands(deps.config.models.allowed),
+      definitions: discordCommands(),
       logger,
     });
   }

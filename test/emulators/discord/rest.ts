@@ -7,6 +7,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { storedCommand, validateCommandList } from './application-commands.js';
 import type { AttachmentCdn } from './cdn.js';
 import type { GatewayServer } from './gateway.js';
+import {
+  USER_INSTALL_MAX_FOLLOW_UPS,
+  validateAutocompleteResult,
+  validateModal,
+} from './interaction-responses.js';
 import { type JsonBody, type RateLimitBuckets, rateLimitBody, validateMessageBody } from './limits.js';
 import {
   type EmuInteraction,
@@ -123,6 +128,9 @@ export async function handleRest(ctx: RestContext, req: IncomingMessage, res: Se
   let reply: Reply;
   if (!NO_AUTH.test(path) && req.headers.authorization !== `Bot ${ctx.token}`) {
     reply = error(401, 0, '401: Unauthorized');
+  } else if (inForeignGuild(ctx, path)) {
+    // The bot is not a member there: no reading, no sending, no threads.
+    reply = error(403, 50001, 'Missing Access');
   } else {
     const route = routes.find(([m, pattern]) => m === method && pattern.test(path));
     reply = route
@@ -135,6 +143,13 @@ export async function handleRest(ctx: RestContext, req: IncomingMessage, res: Se
   if (reply.body !== undefined) headers['content-type'] = 'application/json';
   res.writeHead(reply.status, headers);
   res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
+}
+
+/** A `/channels/:id…` route on a channel of a server the bot is not in. */
+function inForeignGuild(ctx: RestContext, path: string): boolean {
+  const channelId = /^\/channels\/(\d+)/.exec(path)?.[1];
+  const guildId = channelId ? ctx.state.channels.get(channelId)?.guild_id : undefined;
+  return guildId !== undefined && ctx.state.foreignGuildIds.has(guildId);
 }
 
 function pattern(regex: RegExp, path: string): string[] {
@@ -328,10 +343,14 @@ function interactionCallback(ctx: RestContext, id: string, token: string, body: 
     return error(400, 40060, 'Interaction has already been acknowledged.');
   const type = Number(body?.type);
   const data = body?.data ?? {};
+  const AUTOCOMPLETE = 4;
+  const MODAL_SUBMIT = 5;
+  // Autocomplete interactions take choices and nothing else; choices answer nothing else.
+  if ((interaction.type === AUTOCOMPLETE) !== (type === 8)) return wrongCallbackType();
   if (type === 4 || type === 5) {
     const invalid = type === 4 ? validateMessageBody(data, { requireSomething: true }) : undefined;
     if (invalid) return json(400, invalid);
-    interaction.ephemeral = ((data.flags ?? 0) & 64) !== 0;
+    interaction.ephemeral = interaction.forcedEphemeral || ((data.flags ?? 0) & 64) !== 0;
     const message = ctx.state.buildMessage({
       channel_id: interaction.channel_id,
       author: ctx.state.botUser,
@@ -347,11 +366,29 @@ function interactionCallback(ctx: RestContext, id: string, token: string, body: 
   } else if (type === 7) {
     const target = interaction.messageId ? ctx.state.messages.get(interaction.messageId) : undefined;
     if (target) applyEdit(ctx, target, data);
+  } else if (type === 8) {
+    const invalid = validateAutocompleteResult(data);
+    if (invalid) return json(400, invalid);
+    interaction.choices = data.choices;
+  } else if (type === 9) {
+    // A modal answers a command or a component, never a modal submit.
+    if (interaction.type === MODAL_SUBMIT) return wrongCallbackType();
+    const invalid = validateModal(data);
+    if (invalid) return json(400, invalid);
+    interaction.modal = data;
   } else if (type !== 6) {
-    return json(400, { code: 50035, message: 'Invalid Form Body', errors: { type: { _errors: [] } } });
+    return wrongCallbackType();
   }
   interaction.callbacks.push({ type, data: body?.data });
   return json(204);
+}
+
+function wrongCallbackType(): Reply {
+  return json(400, {
+    code: 50035,
+    message: 'Invalid Form Body',
+    errors: { type: { _errors: [{ code: 'INTERACTION_CALLBACK_TYPE_INVALID', message: 'Invalid type' }] } },
+  });
 }
 
 function interactionByToken(
@@ -370,6 +407,9 @@ function followUp(ctx: RestContext, token: string, body: JsonBody): Reply {
   const { interaction, refused } = interactionByToken(ctx, token);
   if (!interaction) return refused!;
   if (interaction.callbacks.length === 0) return error(404, 10015, 'Unknown Webhook');
+  if (interaction.userInstallOnly && interaction.followUpIds.length >= USER_INSTALL_MAX_FOLLOW_UPS) {
+    return error(400, 40094, 'This interaction has hit the maximum number of follow up messages');
+  }
   const bucket = takeMessageBucket(ctx, `webhook:${token}`);
   if (bucket.refused) return bucket.refused;
   const invalid = validateMessageBody(body ?? {}, { requireSomething: true });
@@ -381,7 +421,7 @@ function followUp(ctx: RestContext, token: string, body: JsonBody): Reply {
     embeds: body.embeds ?? [],
     components: body.components ?? [],
     allowed_mentions: body.allowed_mentions,
-    flags: (body.flags ?? 0) & 64,
+    flags: interaction.forcedEphemeral ? 64 : (body.flags ?? 0) & 64,
     webhook_id: ctx.state.applicationId,
     interaction_token: token,
   });

@@ -60,31 +60,64 @@ export interface SendMessageInput {
   type?: number;
 }
 
+/** Who installed the app for an interaction (`authorizing_integration_owners`). */
+export type Installation = 'guild' | 'user' | 'both';
+
+interface InteractionBase {
+  channelId: string;
+  user?: EmuUser;
+  roles?: string[];
+  /** Permission bits of the member (defaults to a plain member without Manage Channels). */
+  permissions?: bigint;
+  /** The invoking user's Discord locale (default en-US). */
+  locale?: string;
+  /**
+   * `guild` (default): the bot is in the server; `user`: only the user installed the app (in a
+   * server the bot is not in, a DM or a group DM); `both`: either way.
+   */
+  installation?: Installation;
+}
+
 export type InteractionInput =
-  | {
+  | (InteractionBase & {
       kind: 'command';
       name: string;
-      channelId: string;
-      user?: EmuUser;
-      roles?: string[];
-      /** Permission bits of the member (defaults to a plain member without Manage Channels). */
-      permissions?: bigint;
       options?: Array<{ name: string; type: number; value: string | number | boolean }>;
       /** Files for ATTACHMENT options: option name → file. */
       files?: Record<string, AttachmentInput>;
-    }
-  | {
+    })
+  | (InteractionBase & {
       kind: 'button';
       customId: string;
       messageId: string;
-      channelId: string;
-      user?: EmuUser;
-      roles?: string[];
-    };
+    })
+  | (InteractionBase & {
+      /** A message context-menu command (type 3) on `targetMessageId`. */
+      kind: 'message-command';
+      name: string;
+      targetMessageId: string;
+    })
+  | (InteractionBase & {
+      /** Typing into an option with autocomplete (interaction type 4); `focused` marks the one typed in. */
+      kind: 'autocomplete';
+      name: string;
+      options: Array<{ name: string; type: number; value: string | number | boolean; focused?: boolean }>;
+    })
+  | (InteractionBase & {
+      /** Submitting a modal (interaction type 5): text input custom id → value. */
+      kind: 'modal-submit';
+      customId: string;
+      fields: Record<string, string>;
+    });
+
+/** Discord's interaction types. */
+const INTERACTION_TYPE = { command: 2, button: 3, autocomplete: 4, 'modal-submit': 5 } as const;
 
 /** A plain member: view, send, read history, use application commands. */
 export const MEMBER_PERMISSIONS = (1n << 10n) | (1n << 11n) | (1n << 16n) | (1n << 31n) | (1n << 38n);
 export const MANAGE_CHANNELS = 1n << 4n;
+/** Lets a member's user-installed apps answer in public in a server (else Discord forces ephemeral). */
+export const USE_EXTERNAL_APPS = 1n << 50n;
 
 export const DEFAULT_USER: EmuUser = { id: '100000000000000001', username: 'alice', global_name: 'Alice' };
 
@@ -237,39 +270,70 @@ export class DiscordEmulator {
     return message;
   }
 
-  /** A user runs a slash command or presses a button: INTERACTION_CREATE. */
+  /**
+   * A text channel in a server the bot is not in: the gateway never mentions it and the bot's REST
+   * calls on it are refused (403 Missing Access); only user-installed commands reach the bot from it.
+   */
+  foreignChannel(name = 'elsewhere'): string {
+    const guildId = this.state.nextId();
+    this.state.foreignGuildIds.add(guildId);
+    return this.state.addChannel({ type: 0, name, guild_id: guildId, parent_id: null }).id;
+  }
+
+  /**
+   * A user runs a slash or message command, presses a button, types into an autocompleted option
+   * or submits a modal: INTERACTION_CREATE.
+   */
   interaction(input: InteractionInput): EmuInteraction {
     const channel = this.requireChannel(input.channelId);
     const user = input.user ?? DEFAULT_USER;
+    const installation = input.installation ?? 'guild';
+    const guildId = channel.guild_id;
+    const botInGuild = guildId !== undefined && !this.state.foreignGuildIds.has(guildId);
+    if (installation === 'guild' && guildId && !botInGuild) {
+      throw new Error('emulator: a guild-installed interaction needs a guild the bot is in');
+    }
+    const permissions = input.permissions ?? MEMBER_PERMISSIONS;
+    const userInstallOnly = installation === 'user' && (!guildId || !botInGuild);
+    const type = input.kind === 'message-command' ? 2 : INTERACTION_TYPE[input.kind];
     const interaction: EmuInteraction = {
       id: this.state.nextId(),
       token: `itok.${randomBytes(16).toString('hex')}`,
+      type,
       channel_id: channel.id,
       createdAt: Date.now(),
       callbacks: [],
       followUpIds: [],
       ephemeral: false,
       messageId: input.kind === 'button' ? input.messageId : undefined,
+      userInstallOnly,
+      // A user-installed app in a server where the member may not use external apps: Discord
+      // shows its answers to that member only.
+      forcedEphemeral: userInstallOnly && guildId !== undefined && (permissions & USE_EXTERNAL_APPS) === 0n,
     };
     this.state.interactions.set(interaction.id, interaction);
+    const owners: Record<string, string> = {};
+    if (installation !== 'user') owners['0'] = guildId ?? '0';
+    if (installation !== 'guild') owners['1'] = user.id;
+    const isBotDm = channel.type === 1 && channel.recipient !== undefined;
     const base: Record<string, unknown> = {
       id: interaction.id,
       application_id: this.state.applicationId,
       token: interaction.token,
+      type,
       version: 1,
       channel_id: channel.id,
       channel: toWireChannel(channel),
-      locale: 'en-US',
+      locale: input.locale ?? 'en-US',
       app_permissions: String(MEMBER_PERMISSIONS),
       entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
-      context: channel.guild_id ? 0 : 1,
+      authorizing_integration_owners: owners,
+      // 0 guild, 1 the bot's DM, 2 a private channel (group DM or a DM between users).
+      context: guildId ? 0 : isBotDm ? 1 : 2,
     };
-    if (channel.guild_id) {
-      base.guild_id = channel.guild_id;
+    if (guildId) {
+      base.guild_id = guildId;
       base.guild_locale = 'en-US';
-      const permissions =
-        input.kind === 'command' ? (input.permissions ?? MEMBER_PERMISSIONS) : MEMBER_PERMISSIONS;
       base.member = this.member(user, input.roles, permissions);
     } else {
       base.user = toWireUser(user);
@@ -282,7 +346,6 @@ export class DiscordEmulator {
         resolvedAttachments[attachment.id] = attachment;
         options.push({ name, type: 11, value: attachment.id });
       }
-      base.type = 2;
       base.data = {
         id: this.state.nextId(),
         name: input.name,
@@ -292,10 +355,29 @@ export class DiscordEmulator {
           ? { resolved: { attachments: resolvedAttachments } }
           : {}),
       };
+    } else if (input.kind === 'message-command') {
+      const target = this.state.messages.get(input.targetMessageId);
+      if (!target) throw new Error(`emulator: no message ${input.targetMessageId}`);
+      base.data = {
+        id: this.state.nextId(),
+        name: input.name,
+        type: 3,
+        target_id: target.id,
+        resolved: { messages: { [target.id]: toWireMessage(target) } },
+      };
+    } else if (input.kind === 'autocomplete') {
+      base.data = { id: this.state.nextId(), name: input.name, type: 1, options: input.options };
+    } else if (input.kind === 'modal-submit') {
+      base.data = {
+        custom_id: input.customId,
+        components: Object.entries(input.fields).map(([customId, value]) => ({
+          type: 1,
+          components: [{ type: 4, custom_id: customId, value }],
+        })),
+      };
     } else {
       const message = this.state.messages.get(input.messageId);
       if (!message) throw new Error(`emulator: no message ${input.messageId}`);
-      base.type = 3;
       base.data = { custom_id: input.customId, component_type: 2 };
       base.message = toWireMessage(message);
     }

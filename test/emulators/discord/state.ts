@@ -77,9 +77,11 @@ export interface RestCall {
 export interface EmuInteraction {
   id: string;
   token: string;
+  /** Interaction type: 2 command, 3 component, 4 autocomplete, 5 modal submit. */
+  type: number;
   channel_id: string;
   createdAt: number;
-  /** Callback types received, in order (5 deferred, 4 message, 6 deferred update, 7 update). */
+  /** Callback types received, in order (4 message, 5 deferred, 6 deferred update, 7 update, 8 choices, 9 modal). */
   callbacks: Array<{ type: number; data?: unknown }>;
   /** The message id of the original response, once there is one. */
   originalMessageId?: string;
@@ -87,6 +89,14 @@ export interface EmuInteraction {
   ephemeral: boolean;
   /** For component interactions: the message whose button was pressed. */
   messageId?: string;
+  /** Only the user installed the app here (not the server): at most 5 follow-ups. */
+  userInstallOnly: boolean;
+  /** Discord shows every response to the invoking user only, whatever the flags say. */
+  forcedEphemeral: boolean;
+  /** Autocomplete choices sent (callback type 8). */
+  choices?: Array<{ name: string; value: string | number }>;
+  /** The modal shown (callback type 9). */
+  modal?: { custom_id: string; title: string; components: unknown[] };
 }
 
 /** Snowflake ids that grow with time, as Discord's do. */
@@ -111,6 +121,8 @@ export class EmulatorState {
   readonly interactions = new Map<string, EmuInteraction>();
   /** Registered application commands, per scope (`global` or a guild id). */
   readonly commands = new Map<string, unknown[]>();
+  /** Guilds that exist but the bot is not in (user-installed commands come from them). */
+  readonly foreignGuildIds = new Set<string>();
   /** Bulk overwrites (PUT) of application commands received, accepted or not. */
   commandOverwrites = 0;
   /** Guild roles besides @everyone (tests put them on members for role allow/block lists). */

@@ -60,15 +60,12 @@ describe('definitions', () => {
       token: bot.discord.token,
       apiUrl: bot.discord.apiUrl,
       guildId: bot.discord.guildId,
-      models: bot.te.config.models.allowed,
     });
     expect(result).toEqual({ scope: 'guild', count: HANDLED_COMMANDS.length });
     const registered = bot.discord.state.commands.get(bot.discord.guildId) as Array<{ name: string }>;
     expect(registered.map((c) => c.name).sort()).toEqual([...HANDLED_COMMANDS].sort());
-    const ask = discordCommands(['m1', 'm2']).find((c) => c.name === 'ask')!;
-    expect(ask.options?.find((o) => o.name === 'model')).toMatchObject({
-      choices: [{ value: 'm1' }, { value: 'm2' }],
-    });
+    const ask = discordCommands().find((c) => c.name === 'ask')!;
+    expect(ask.options?.find((o) => o.name === 'model')).toMatchObject({ autocomplete: true });
   });
 });
 

@@ -39,7 +39,7 @@ describe('registration at start-up', () => {
   it('registers the global commands when Discord has none, then leaves them alone on a restart', async () => {
     const first = recordingLogger();
     const bot = await startDiscordBot({ reuseEmulator: discord, logger: first.logger });
-    const expected = discordCommands(bot.te.config.models.allowed).map((c) => c.name);
+    const expected = discordCommands().map((c) => c.name);
     await bot.close();
     expect(discord.state.commandOverwrites).toBe(1);
     const registered = discord.state.commands.get('global') as Array<{ name: string }>;
@@ -121,7 +121,7 @@ describe('registration at start-up', () => {
 });
 
 describe("the emulator holds Discord's limits for command lists", () => {
-  const valid = () => discordCommands(['gemini-2.5-pro']) as unknown as Array<Record<string, unknown>>;
+  const valid = () => discordCommands() as unknown as Array<Record<string, unknown>>;
 
   it('accepts the bot’s own definitions', () => {
     expect(validateCommandList(valid())).toBeUndefined();
