@@ -1,25 +1,65 @@
 /**
- * The bot's Discord slash commands, as registered by `npm run commands:deploy` (commands/deploy.ts).
- * The handlers live in src/platforms/discord/commands.ts and match these by name and option name;
- * test/platforms/discord checks that every command here has a handler.
+ * The bot's Discord commands, registered by the bot at start-up when Discord's differ
+ * (src/platforms/discord/register-commands.ts) or by `npm run commands:deploy` (commands/deploy.ts).
+ * The handlers live in src/platforms/discord/commands.ts (slash) and message-commands.ts (context
+ * menu) and match these by name and option name; test/platforms/discord checks that every command
+ * here has a handler.
+ *
+ * Commands that work without the bot in the server carry both install types (a server install, or
+ * a user who installed the app to their own account) and every context; those that need the bot
+ * there (threads, channel settings, running answers) are for server installs in servers only.
  */
 import {
+  ApplicationCommandType,
   ApplicationIntegrationType,
+  ContextMenuCommandBuilder,
   InteractionContextType,
   PermissionFlagsBits,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIContextMenuApplicationCommandsJSONBody,
   SlashCommandBuilder,
 } from 'discord.js';
 import { OPTION } from '../src/platforms/discord/commands.js';
+import { MESSAGE_COMMAND } from '../src/platforms/discord/message-commands.js';
 
 /** Option names shared by the definitions and the handlers (src/platforms/discord/commands.ts). */
 export { OPTION };
 
-/** Every command definition (model options autocomplete from ALLOWED_MODELS at run time). */
-export function discordCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
+/** Every command: the slash commands, then the message context-menu commands. */
+export function discordCommands(): Array<
+  RESTPostAPIChatInputApplicationCommandsJSONBody | RESTPostAPIContextMenuApplicationCommandsJSONBody
+> {
+  return [...slashCommands(), ...messageCommands()];
+}
+
+/** Usable wherever the user is: servers with or without the bot, its DM, group DMs. */
+const ANY_INSTALL = [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall];
+const ANY_CONTEXT = [
+  InteractionContextType.Guild,
+  InteractionContextType.BotDM,
+  InteractionContextType.PrivateChannel,
+];
+
+/** The message context-menu commands (Apps → …); Discord allows 5 per application. */
+export function messageCommands(): RESTPostAPIContextMenuApplicationCommandsJSONBody[] {
+  return Object.values(MESSAGE_COMMAND).map((name: string) =>
+    new ContextMenuCommandBuilder()
+      .setName(name)
+      .setType(ApplicationCommandType.Message)
+      .setIntegrationTypes(ANY_INSTALL)
+      .setContexts(ANY_CONTEXT)
+      .toJSON(),
+  );
+}
+
+/** The slash commands (model options autocomplete from ALLOWED_MODELS at run time). */
+export function slashCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   const everywhere = (builder: SlashCommandBuilder) =>
+    builder.setContexts(ANY_CONTEXT).setIntegrationTypes(ANY_INSTALL);
+  // Threads, channel settings and running answers need the bot in the server.
+  const inServer = (builder: SlashCommandBuilder) =>
     builder
-      .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
+      .setContexts(InteractionContextType.Guild)
       .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
 
   return [
@@ -34,10 +74,10 @@ export function discordCommands(): RESTPostAPIChatInputApplicationCommandsJSONBo
       )
       .addBooleanOption((o) => o.setName(OPTION.private).setDescription('Only you see the answer'))
       .toJSON(),
-    everywhere(new SlashCommandBuilder().setName('chat').setDescription('Open a thread to talk with Gemini'))
+    inServer(new SlashCommandBuilder().setName('chat').setDescription('Open a thread to talk with Gemini'))
       .addStringOption((o) => o.setName(OPTION.prompt).setDescription('The first message').setMaxLength(4000))
       .toJSON(),
-    everywhere(
+    inServer(
       new SlashCommandBuilder()
         .setName('model')
         .setDescription('Show or set the model for this channel or thread'),
@@ -46,7 +86,7 @@ export function discordCommands(): RESTPostAPIChatInputApplicationCommandsJSONBo
         o.setName(OPTION.name).setDescription('The model to use here').setAutocomplete(true),
       )
       .toJSON(),
-    everywhere(
+    inServer(
       new SlashCommandBuilder()
         .setName('system')
         .setDescription("Show, set or clear this channel's instructions for Gemini")
@@ -57,10 +97,10 @@ export function discordCommands(): RESTPostAPIChatInputApplicationCommandsJSONBo
       )
       .addBooleanOption((o) => o.setName(OPTION.clear).setDescription('Go back to the default instructions'))
       .toJSON(),
-    everywhere(
+    inServer(
       new SlashCommandBuilder().setName('reset').setDescription("Forget this thread's history"),
     ).toJSON(),
-    everywhere(
+    inServer(
       new SlashCommandBuilder().setName('stop').setDescription('Stop the answer being written here'),
     ).toJSON(),
     everywhere(

@@ -22,6 +22,7 @@ import { answerAutocomplete } from './autocomplete.js';
 import { DiscordCommands } from './commands.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
+import { DiscordMessageCommands } from './message-commands.js';
 import {
   keyForPlace,
   keyForRootMessage,
@@ -31,6 +32,7 @@ import {
   threadTitle,
   toAttachmentRefs,
 } from './normalize.js';
+import { parseShareButtonId, shareAnswer } from './share-button.js';
 import { ChannelSink, type SendableChannel } from './sink.js';
 import { type AccessFacts, DiscordTurnRunner } from './turns.js';
 
@@ -61,12 +63,14 @@ interface Target {
 export class DiscordAdapter {
   readonly runner: DiscordTurnRunner;
   private readonly commands: DiscordCommands;
+  private readonly messageCommands: DiscordMessageCommands;
   private readonly log: Logger;
 
   constructor(private readonly options: DiscordAdapterOptions) {
     this.log = options.logger.child({ platform: 'discord' });
     this.runner = new DiscordTurnRunner(options.engine, options.config.access, this.log);
     this.commands = new DiscordCommands({ ...options, logger: this.log, runner: this.runner });
+    this.messageCommands = new DiscordMessageCommands({ ...options, logger: this.log, runner: this.runner });
   }
 
   /** Subscribes to the client's events. Handlers never throw into discord.js. */
@@ -303,6 +307,12 @@ export class DiscordAdapter {
 
   private async onInteraction(interaction: Interaction): Promise<void> {
     if (interaction.isChatInputCommand()) return this.commands.handle(interaction);
+    if (interaction.isMessageContextMenuCommand()) return this.messageCommands.handle(interaction);
+    if (interaction.isModalSubmit()) return this.messageCommands.onModalSubmit(interaction);
+    const shared = interaction.isButton() ? parseShareButtonId(interaction.customId) : undefined;
+    if (interaction.isButton() && shared) {
+      return shareAnswer(interaction, shared, { runner: this.runner, history: this.options.store.history });
+    }
     if (interaction.isAutocomplete()) {
       return answerAutocomplete(interaction, {
         allowedModels: this.options.engine.allowedModels,

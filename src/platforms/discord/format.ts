@@ -4,6 +4,12 @@
  * Discord renders Markdown itself (headings, lists, code fences), so the model's text goes out as
  * it is; only length and mentions need care, and mentions are neutralised by `allowed_mentions`.
  */
+import {
+  type APIActionRowComponent,
+  type APIButtonComponentWithCustomId,
+  ButtonStyle,
+  ComponentType,
+} from 'discord.js';
 import type { ReplyPhase } from '../../engine/types.js';
 import type { ConversationKey, UsageTotals } from '../../store/types.js';
 
@@ -39,29 +45,38 @@ export function parseButtonId(customId: string): { action: ButtonAction; key: Co
   return { action, key: { platform: 'discord', workspace, channel, thread } };
 }
 
-/** Raw component JSON (type 1 action row, type 2 buttons), as discord.js and the API accept it. */
-export interface ActionRowJson {
-  type: 1;
-  components: Array<{ type: 2; style: number; label: string; custom_id: string; emoji?: { name: string } }>;
-}
+/** Raw component JSON (an action row of buttons), as discord.js and the API accept it. */
+export type ActionRowJson = APIActionRowComponent<APIButtonComponentWithCustomId>;
 
 /** Stop while streaming; Regenerate once the reply is done, stopped or interrupted. */
 export function replyComponents(phase: ReplyPhase, key: ConversationKey): ActionRowJson[] {
   if (phase === 'streaming') {
     return [
       {
-        type: 1,
+        type: ComponentType.ActionRow,
         components: [
-          { type: 2, style: 4, label: 'Stop', custom_id: buttonId('stop', key), emoji: { name: '⏹️' } },
+          {
+            type: ComponentType.Button,
+            style: ButtonStyle.Danger,
+            label: 'Stop',
+            custom_id: buttonId('stop', key),
+            emoji: { name: '⏹️' },
+          },
         ],
       },
     ];
   }
   return [
     {
-      type: 1,
+      type: ComponentType.ActionRow,
       components: [
-        { type: 2, style: 2, label: 'Regenerate', custom_id: buttonId('regen', key), emoji: { name: '🔄' } },
+        {
+          type: ComponentType.Button,
+          style: ButtonStyle.Secondary,
+          label: 'Regenerate',
+          custom_id: buttonId('regen', key),
+          emoji: { name: '🔄' },
+        },
       ],
     },
   ];

@@ -9,13 +9,19 @@
  * `rejectOnRateLimit` for message routes (see client.ts), so a spent bucket surfaces here as a
  * `RateLimitError`, which becomes the `PlatformRateLimitError` the renderer backs off on.
  */
-import { DiscordAPIError, type Message, RateLimitError } from 'discord.js';
+import { DiscordAPIError, type Message, MessageFlags, RateLimitError } from 'discord.js';
 import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
 import { PlatformRateLimitError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
 import type { ChannelEditBudget } from './edit-budget.js';
-import { DISCORD_REPLY_LIMIT, NO_MENTIONS, replyComponents } from './format.js';
+import {
+  type ActionRowJson,
+  DISCORD_MAX_CONTENT,
+  DISCORD_REPLY_LIMIT,
+  NO_MENTIONS,
+  replyComponents,
+} from './format.js';
 
 /** About one edit per second per reply, as streaming Discord bots settled on (platforms.md). */
 export const DISCORD_EDIT_INTERVAL_MS = 1_000;
@@ -27,6 +33,8 @@ const LIMITS: SinkLimits = {
 const TYPING_EVERY_MS = 8_000;
 /** Interaction tokens work for 15 minutes; leave a margin for the request in flight. */
 const INTERACTION_TOKEN_LIFETIME_MS = 14.5 * 60 * 1000;
+/** What `InteractionSink.post` returns once the follow-up cap is reached (edits to it do nothing). */
+const CUT_MESSAGE_ID = 'cut';
 /** Discord's codes for an interaction token that no longer works. */
 const EXPIRED_TOKEN_CODES = new Set([50027, 10015]);
 
@@ -150,6 +158,13 @@ export interface InteractionSinkOptions {
   ephemeral: boolean;
   /** Builds the channel sink used once the interaction token lapsed; none for ephemeral answers. */
   fallback?: () => ChannelSink;
+  /** The buttons by phase (default Stop while streaming, Regenerate afterwards). */
+  components?: (phase: ReplyPhase, key: ConversationKey) => ActionRowJson[];
+  /**
+   * Discord's follow-up cap for this interaction (5 for an app only the user installed). Text past
+   * the last allowed message is cut there, with a note, rather than failing the answer.
+   */
+  maxFollowUps?: number;
   onPosted?: (messageId: string) => void;
   now?: () => number;
   logger?: Logger;
@@ -169,23 +184,38 @@ export class InteractionSink implements ReplySink {
   /** Interaction message id → the channel message that replaced it after the token lapsed. */
   private readonly replaced = new Map<string, string>();
   private tokenLapsed = false;
+  /** The newest text of the last message, for the cut note once the follow-up cap is reached. */
+  private lastText = '';
+  private cut = false;
+  private cutAtPhase: ReplyPhase | undefined;
 
   constructor(private readonly options: InteractionSinkOptions) {}
+
+  private componentsFor(phase: ReplyPhase): ActionRowJson[] {
+    return (this.options.components ?? replyComponents)(phase, this.options.key);
+  }
 
   async post(text: string, phase: ReplyPhase): Promise<string> {
     const fallback = this.activeFallback();
     if (fallback) return fallback.post(text, phase);
-    const { interaction, key, budget, ephemeral } = this.options;
+    const { interaction, budget, ephemeral, maxFollowUps } = this.options;
+    if (this.originalId !== undefined && maxFollowUps !== undefined && this.posted.length > maxFollowUps) {
+      return this.cutHere(phase);
+    }
     await budget.acquire(`interaction:${interaction.token}`);
-    const payload = { content: text, allowedMentions: NO_MENTIONS, components: replyComponents(phase, key) };
+    const payload = { content: text, allowedMentions: NO_MENTIONS, components: this.componentsFor(phase) };
     try {
       const message =
         this.originalId === undefined
           ? await interaction.editReply(payload)
-          : await interaction.followUp({ ...payload, ...(ephemeral ? { flags: 64 } : {}) });
+          : await interaction.followUp({
+              ...payload,
+              ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+            });
       this.originalId ??= message.id;
       const previous = this.posted.at(-1);
       this.posted.push(message.id);
+      this.lastText = text;
       this.options.onPosted?.(message.id);
       if (previous) {
         // As in ChannelSink: only the last message of a reply keeps the buttons.
@@ -201,7 +231,47 @@ export class InteractionSink implements ReplySink {
     }
   }
 
+  /**
+   * No follow-up is left: the last message ends with a note instead, and the rest of the answer
+   * (kept whole in history) is not shown. Returns an id whose edits change nothing.
+   */
+  private async cutHere(phase: ReplyPhase): Promise<string> {
+    const last = this.posted.at(-1);
+    if (!this.cut && last) {
+      this.cut = true;
+      const note = '\n… (cut here: Discord allows this app no more messages for one answer)';
+      const kept = [...this.lastText].slice(0, DISCORD_MAX_CONTENT - note.length).join('');
+      await this.options.budget.acquire(`interaction:${this.options.interaction.token}`);
+      await this.options.interaction
+        .editReply({
+          message: last === this.originalId ? '@original' : last,
+          content: `${kept}${note}`,
+          components: this.componentsFor(phase),
+        })
+        .catch((err: unknown) => this.options.logger?.debug({ err }, 'could not add the cut note'));
+    }
+    this.cutAtPhase = phase;
+    return CUT_MESSAGE_ID;
+  }
+
+  /** After the cut, the last shown message's buttons still follow the answer (Stop → done). */
+  private async cutPhase(phase: ReplyPhase): Promise<void> {
+    const last = this.posted.at(-1);
+    if (!last || phase === this.cutAtPhase) return;
+    this.cutAtPhase = phase;
+    await this.options.budget.acquire(`interaction:${this.options.interaction.token}`);
+    await this.options.interaction
+      .editReply({
+        message: last === this.originalId ? '@original' : last,
+        components: this.componentsFor(phase),
+      })
+      .catch((err: unknown) =>
+        this.options.logger?.debug({ err }, 'could not update the buttons after the cut'),
+      );
+  }
+
   async edit(messageId: string, text: string, phase: ReplyPhase): Promise<void> {
+    if (messageId === CUT_MESSAGE_ID) return this.cutPhase(phase);
     const fallback = this.activeFallback();
     if (fallback) {
       const replacement = this.replaced.get(messageId);
@@ -211,15 +281,16 @@ export class InteractionSink implements ReplySink {
       return;
     }
     if (this.tokenLapsed) return; // ephemeral answers cannot move to the channel: stop updating
-    const { interaction, key, budget } = this.options;
+    const { interaction, budget } = this.options;
     await budget.acquire(`interaction:${interaction.token}`);
     const isLast = this.posted.at(-1) === messageId;
+    if (isLast) this.lastText = text;
     try {
       await interaction.editReply({
         message: messageId === this.originalId ? '@original' : messageId,
         content: text,
         allowedMentions: NO_MENTIONS,
-        components: isLast ? replyComponents(phase, key) : [],
+        components: isLast ? this.componentsFor(phase) : [],
       });
     } catch (error) {
       if (this.lapsedBy(error)) return this.edit(messageId, text, phase);
@@ -234,7 +305,7 @@ export class InteractionSink implements ReplySink {
     const { interaction, budget } = this.options;
     await budget.acquire(`interaction:${interaction.token}`);
     await interaction
-      .followUp({ content: text, allowedMentions: NO_MENTIONS, flags: 64 })
+      .followUp({ content: text, allowedMentions: NO_MENTIONS, flags: MessageFlags.Ephemeral })
       .catch(() => undefined);
   }
 

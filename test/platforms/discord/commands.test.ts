@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deployDiscordCommands } from '../../../commands/deploy.js';
-import { discordCommands } from '../../../commands/discord-commands.js';
+import { slashCommands } from '../../../commands/discord-commands.js';
 import { HANDLED_COMMANDS } from '../../../src/platforms/discord/commands.js';
+import { HANDLED_MESSAGE_COMMANDS } from '../../../src/platforms/discord/message-commands.js';
 import { MANAGE_CHANNELS, MEMBER_PERMISSIONS } from '../../emulators/discord/server.js';
 import { type DiscordBot, hasButton, replyFinished, startDiscordBot } from './support.js';
 
@@ -61,10 +62,11 @@ describe('definitions', () => {
       apiUrl: bot.discord.apiUrl,
       guildId: bot.discord.guildId,
     });
-    expect(result).toEqual({ scope: 'guild', count: HANDLED_COMMANDS.length });
+    const handled = [...HANDLED_COMMANDS, ...HANDLED_MESSAGE_COMMANDS];
+    expect(result).toEqual({ scope: 'guild', count: handled.length });
     const registered = bot.discord.state.commands.get(bot.discord.guildId) as Array<{ name: string }>;
-    expect(registered.map((c) => c.name).sort()).toEqual([...HANDLED_COMMANDS].sort());
-    const ask = discordCommands().find((c) => c.name === 'ask')!;
+    expect(registered.map((c) => c.name).sort()).toEqual(handled.sort());
+    const ask = slashCommands().find((c) => c.name === 'ask')!;
     expect(ask.options?.find((o) => o.name === 'model')).toMatchObject({ autocomplete: true });
   });
 });

@@ -1,0 +1,44 @@
+/**
+ * Interactions that reach the bot only because a user installed the app to their own account:
+ * from a server the bot is not in, or a DM between other people. There the bot has no channel to
+ * send to, no threads and no history to read; everything goes through the interaction's webhook
+ * (its response and at most 5 follow-ups), answers are private unless the user asked to share, and
+ * where the server does not let members use external apps Discord shows them to the user only.
+ */
+import {
+  ApplicationIntegrationType,
+  type BaseInteraction,
+  InteractionContextType,
+  PermissionFlagsBits,
+} from 'discord.js';
+import type { ConversationKey } from '../../store/types.js';
+
+/** Discord's follow-up cap per interaction for an app only the user installed. */
+export const USER_INSTALL_MAX_FOLLOW_UPS = 5;
+
+/** The workspace of conversations started through a user install: they belong to the user. */
+export const USER_WORKSPACE = '@user';
+
+/**
+ * True when the bot can answer only through the interaction webhook: the server did not install
+ * the app (only the user did) and this is not the bot's own DM.
+ */
+export function webhookOnly(interaction: BaseInteraction): boolean {
+  const owners = interaction.authorizingIntegrationOwners;
+  const serverInstalled = owners[ApplicationIntegrationType.GuildInstall] !== undefined;
+  return !serverInstalled && interaction.context !== InteractionContextType.BotDM;
+}
+
+/**
+ * True when Discord shows every response to the user only, whatever the bot asks: a user-installed
+ * app in a server where the member lacks Use External Apps.
+ */
+export function forcedEphemeral(interaction: BaseInteraction): boolean {
+  if (!webhookOnly(interaction) || !interaction.inGuild()) return false;
+  return !interaction.memberPermissions?.has(PermissionFlagsBits.UseExternalApps);
+}
+
+/** A conversation started through a user install, keyed by the user and the interaction. */
+export function keyForUserInstall(userId: string, interactionId: string): ConversationKey {
+  return { platform: 'discord', workspace: USER_WORKSPACE, channel: userId, thread: interactionId };
+}
