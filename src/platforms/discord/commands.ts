@@ -28,8 +28,10 @@ import {
   threadTitle,
   toAttachmentRefs,
 } from './normalize.js';
+import { privateAnswerComponents } from './share-button.js';
 import { ChannelSink, InteractionSink, type SendableChannel } from './sink.js';
 import type { DiscordTurnRunner } from './turns.js';
+import { webhookAnswerPlan } from './user-install.js';
 
 /** Option names, shared by these handlers and the definitions in commands/discord-commands.ts. */
 export const OPTION = {
@@ -140,7 +142,10 @@ export class DiscordCommands {
     const prompt = interaction.options.getString(OPTION.prompt)?.trim() ?? '';
     const model = interaction.options.getString(OPTION.model) ?? undefined;
     const attachment = interaction.options.getAttachment(OPTION.attachment);
-    const isPrivate = interaction.options.getBoolean(OPTION.private) ?? false;
+    const askedPrivate = interaction.options.getBoolean(OPTION.private);
+    // Where only the user installed the app, the webhook is the only way to answer (user-install.ts).
+    const viaWebhook = webhookAnswerPlan(interaction, askedPrivate);
+    const isPrivate = viaWebhook?.isPrivate ?? askedPrivate ?? false;
     // Bad input is answered before deferring, so the explanation can be ephemeral.
     if (!prompt && !attachment)
       return this.ephemeral(interaction, 'Write a question in the `prompt` option.');
@@ -149,10 +154,17 @@ export class DiscordCommands {
     }
     await interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {});
     const key =
+      viaWebhook?.key ??
       this.conversationHere(interaction) ??
       keyForRootMessage(interaction.guildId, interaction.channelId, interaction.id);
-    const channel = interaction.channel as unknown as SendableChannel | null;
+    const channel = !viaWebhook && interaction.channel?.isSendable() ? interaction.channel : null;
     const sink = new InteractionSink({
+      ...(viaWebhook
+        ? {
+            maxFollowUps: viaWebhook.maxFollowUps,
+            components: privateAnswerComponents(viaWebhook.shareable),
+          }
+        : {}),
       interaction,
       key,
       budget: this.options.budget,

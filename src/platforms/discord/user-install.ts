@@ -42,3 +42,33 @@ export function forcedEphemeral(interaction: BaseInteraction): boolean {
 export function keyForUserInstall(userId: string, interactionId: string): ConversationKey {
   return { platform: 'discord', workspace: USER_WORKSPACE, channel: userId, thread: interactionId };
 }
+
+/** How an answer to a webhook-only interaction is shown: privacy, conversation and sink limits. */
+export interface WebhookAnswerPlan {
+  isPrivate: boolean;
+  key: ConversationKey;
+  /** Discord's follow-up cap; set as the sink's `maxFollowUps`. */
+  maxFollowUps: number;
+  /** Whether a private answer may carry the Share button (not where Discord forces privacy). */
+  shareable: boolean;
+}
+
+/**
+ * The plan for answering `interaction` where only the user installed the app, or undefined when
+ * the bot is in the server (or its DM) and answers as usual. Private unless the user asked to share
+ * (`askedPrivate === false`), and private regardless where Discord forces it.
+ */
+export function webhookAnswerPlan(
+  interaction: BaseInteraction,
+  askedPrivate: boolean | null,
+): WebhookAnswerPlan | undefined {
+  if (!webhookOnly(interaction)) return undefined;
+  const forced = forcedEphemeral(interaction);
+  const isPrivate = forced || askedPrivate !== false;
+  return {
+    isPrivate,
+    key: keyForUserInstall(interaction.user.id, interaction.id),
+    maxFollowUps: USER_INSTALL_MAX_FOLLOW_UPS,
+    shareable: isPrivate && !forced,
+  };
+}
