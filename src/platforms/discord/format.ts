@@ -117,6 +117,7 @@ export function helpText(models: string[]): string {
     '`/ask` one question (add `private` to see the answer alone) · `/chat` open a thread · `/stop` cancel',
     '`/model` show or set the model here · `/system` the channel instructions · `/reset` forget this thread',
     '`/usage` tokens used · `/help` this text',
+    'On any message: **Apps → Explain**, **Translate** (into your language) or **Ask Gemini** (your question about it).',
     '',
     `Models: ${models.map((m) => `\`${m}\``).join(', ')}`,
   ].join('\n');

@@ -90,6 +90,24 @@ describe('registration at start-up', () => {
     expect(discord.state.commandOverwrites).toBe(before);
   });
 
+  it('when sharded, only the process holding shard 0 reads or writes commands', async () => {
+    const commandCalls = (from: number) =>
+      discord.log.slice(from).filter((c) => c.path.includes('/commands'));
+    const before = discord.log.length;
+    const shardOne = await startDiscordBot({
+      reuseEmulator: discord,
+      env: { DISCORD_SHARD_IDS: '1', DISCORD_SHARD_COUNT: '2' },
+    });
+    await shardOne.close();
+    expect(commandCalls(before)).toEqual([]);
+    const shardZero = await startDiscordBot({
+      reuseEmulator: discord,
+      env: { DISCORD_SHARD_IDS: '0', DISCORD_SHARD_COUNT: '2' },
+    });
+    await shardZero.close();
+    expect(commandCalls(before).map((c) => c.method)).toContain('GET');
+  });
+
   it('DISCORD_REGISTER_COMMANDS=false neither reads nor writes commands', async () => {
     const calls = discord.log.length;
     const before = discord.state.commandOverwrites;
