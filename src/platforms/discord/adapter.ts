@@ -11,6 +11,7 @@ import {
   type Message,
   MessageFlags,
   type PartialMessage,
+  type SendableChannels,
 } from 'discord.js';
 import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
@@ -91,6 +92,16 @@ export class DiscordAdapter {
     return this.options.client.user?.id ?? '';
   }
 
+  /**
+   * A message's channel as a reply target. Every channel a bot receives messages in can be sent to
+   * (group DMs, the one exception, never reach a bot), so a refusal here is a bug, not input.
+   */
+  private sendable(message: Message): SendableChannels {
+    const channel = message.channel;
+    if (!channel.isSendable()) throw new Error(`discord: channel ${channel.id} is not sendable`);
+    return channel;
+  }
+
   /** The routing facts of a discord.js message. */
   private factsOf(message: Message): MessageFacts {
     const channel = message.channel;
@@ -165,7 +176,7 @@ export class DiscordAdapter {
       route.kind === 'new-thread' && empty
         ? {
             key: keyForRootMessage(message.guildId, message.channelId, message.id),
-            channel: message.channel as unknown as SendableChannel,
+            channel: this.sendable(message),
             replyTo: message.id,
           }
         : await this.targetFor(message, route.kind, prompt, route);
@@ -198,7 +209,7 @@ export class DiscordAdapter {
     prompt: string,
     route: ReturnType<typeof routeMessage>,
   ): Promise<Target> {
-    const channel = message.channel as unknown as SendableChannel;
+    const channel = this.sendable(message);
     if (kind === 'thread' || kind === 'dm') return { key: this.placeKey(message), channel };
     if (kind === 'reply-chain' && route.kind === 'reply-chain') {
       const known =
@@ -215,7 +226,7 @@ export class DiscordAdapter {
       });
       return {
         key: keyForPlace({ guildId: message.guildId, channelId: thread.id, parentId: message.channelId }),
-        channel: thread as unknown as SendableChannel,
+        channel: thread,
       };
     } catch (error) {
       if (error instanceof DiscordAPIError && error.code === THREAD_ALREADY_EXISTS) {
@@ -223,7 +234,7 @@ export class DiscordAdapter {
         if (thread?.isThread()) {
           return {
             key: keyForPlace({ guildId: message.guildId, channelId: thread.id, parentId: message.channelId }),
-            channel: thread as unknown as SendableChannel,
+            channel: thread,
           };
         }
       }
@@ -296,11 +307,11 @@ export class DiscordAdapter {
 
   /** Where the answer to an edited prompt goes: its thread, its DM, or the channel as a reply. */
   private async editTarget(message: Message, key: ConversationKey): Promise<Target> {
-    const channel = message.channel as unknown as SendableChannel;
+    const channel = this.sendable(message);
     if (!message.inGuild() || message.channel.isThread()) return { key, channel };
     if (key.thread !== message.channelId) {
       const thread = await this.options.client.channels.fetch(key.thread).catch(() => null);
-      if (thread?.isThread()) return { key, channel: thread as unknown as SendableChannel };
+      if (thread?.isThread()) return { key, channel: thread };
     }
     return { key, channel, replyTo: message.id };
   }
@@ -364,7 +375,7 @@ export class DiscordAdapter {
     const inThreadOrDm = channel.isThread() || channel.isDMBased();
     const target: Target = {
       key: parsed.key,
-      channel: channel as unknown as SendableChannel,
+      channel,
       ...(inThreadOrDm ? {} : { replyTo: interaction.message.id }),
     };
     const turn: IncomingTurn = {

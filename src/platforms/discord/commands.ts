@@ -29,7 +29,7 @@ import {
   toAttachmentRefs,
 } from './normalize.js';
 import { privateAnswerComponents } from './share-button.js';
-import { ChannelSink, InteractionSink, type SendableChannel } from './sink.js';
+import { ChannelSink, InteractionSink } from './sink.js';
 import type { DiscordTurnRunner } from './turns.js';
 import { webhookAnswerPlan } from './user-install.js';
 
@@ -224,7 +224,7 @@ export class DiscordCommands {
       mode: 'new',
     };
     const sink = new ChannelSink({
-      channel: thread as unknown as SendableChannel,
+      channel: thread,
       key,
       budget: this.options.budget,
       logger: this.options.logger,

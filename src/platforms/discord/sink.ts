@@ -9,7 +9,7 @@
  * `rejectOnRateLimit` for message routes (see client.ts), so a spent bucket surfaces here as a
  * `RateLimitError`, which becomes the `PlatformRateLimitError` the renderer backs off on.
  */
-import { DiscordAPIError, type Message, MessageFlags, RateLimitError } from 'discord.js';
+import { DiscordAPIError, type Message, MessageFlags, RateLimitError, RESTJSONErrorCodes } from 'discord.js';
 import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
 import { PlatformRateLimitError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -36,7 +36,10 @@ const INTERACTION_TOKEN_LIFETIME_MS = 14.5 * 60 * 1000;
 /** What `InteractionSink.post` returns once the follow-up cap is reached (edits to it do nothing). */
 const CUT_MESSAGE_ID = 'cut';
 /** Discord's codes for an interaction token that no longer works. */
-const EXPIRED_TOKEN_CODES = new Set([50027, 10015]);
+const EXPIRED_TOKEN_CODES = new Set<number>([
+  RESTJSONErrorCodes.InvalidWebhookToken,
+  RESTJSONErrorCodes.UnknownWebhook,
+]);
 
 /** Turns discord.js rate-limit outcomes into the renderer's back-off signal; other errors pass. */
 export function toSinkError(error: unknown): unknown {
