@@ -19,14 +19,19 @@ export const DISCORD_INTENTS = [
 
 /** Channel message routes as @discordjs/rest names its buckets (`/channels/:id/messages[/:id]`). */
 const MESSAGE_ROUTE = /^\/channels\/:id\/messages(\/:id)?$/;
+/** Application command routes (global or one guild's), where a 429 can mean "try again tomorrow". */
+const COMMANDS_ROUTE = /^\/applications\/:id(\/guilds\/:id)?\/commands$/;
 
 /**
- * Message sends and edits reject instead of waiting in discord.js's queue when their bucket is
+ * Message sends and edits (and command registration) reject instead of waiting in discord.js's queue when their bucket is
  * spent, so the reply renderer learns about it (and widens its interval) and later text replaces
  * the queued one. Everything else (threads, interactions, typing) keeps discord.js's queueing.
  */
 export function rejectMessageRateLimits(data: RateLimitData): boolean {
   const method = data.method.toUpperCase();
+  // Command registration at start-up: the daily create limit answers 429 for hours; waiting in the
+  // queue would hold start-up that long, so it fails at once (one warning) instead.
+  if (COMMANDS_ROUTE.test(data.route)) return true;
   return (method === 'POST' || method === 'PATCH') && MESSAGE_ROUTE.test(data.route);
 }
 

@@ -10,6 +10,7 @@ import {
   type APIApplicationCommandOption,
   type ClientOptions,
   DiscordAPIError,
+  RateLimitError,
   type REST,
   type RESTPutAPIApplicationCommandsJSONBody,
   Routes,
@@ -139,7 +140,9 @@ export async function registerCommands(
     const reason =
       error instanceof DiscordAPIError
         ? { status: error.status, code: error.code, reason: error.message }
-        : { reason: (error as Error).message };
+        : error instanceof RateLimitError
+          ? { status: 429, retryAfterMs: error.retryAfter, reason: 'rate limited (the daily command limit?)' }
+          : { reason: (error as Error).message };
     options.logger.warn(
       { ...where, ...reason },
       'could not register the Discord slash commands (the bot runs on; `npm run commands:deploy` retries)',

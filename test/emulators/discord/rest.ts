@@ -195,6 +195,19 @@ function putCommands(ctx: RestContext, applicationId: string, scope: string, bod
   const refused = commandScopeRefusal(ctx, applicationId, scope);
   if (refused) return refused;
   ctx.state.commandOverwrites += 1;
+  if (ctx.state.commandCreateLimitReached) {
+    ctx.state.rateLimitedCount += 1;
+    const retryAfter = 3_600;
+    return json(429, rateLimitBody(retryAfter), {
+      'retry-after': String(retryAfter),
+      'x-ratelimit-limit': '200',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset-after': String(retryAfter),
+      'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + retryAfter),
+      'x-ratelimit-bucket': 'emu-application-commands',
+      'x-ratelimit-scope': 'user',
+    });
+  }
   const invalid = validateCommandList(body);
   if (invalid) return json(400, invalid);
   const list = (body as JsonBody[]).map((command: JsonBody) => {

@@ -123,6 +123,11 @@ export class EmulatorState {
   readonly commands = new Map<string, unknown[]>();
   /** Guilds that exist but the bot is not in (user-installed commands come from them). */
   readonly foreignGuildIds = new Set<string>();
+  /**
+   * Discord's daily application-command create limit (200 a day per scope) is spent: overwrites get
+   * a 429 with a retry-after of hours, as Discord answers then.
+   */
+  commandCreateLimitReached = false;
   /** Bulk overwrites (PUT) of application commands received, accepted or not. */
   commandOverwrites = 0;
   /** Guild roles besides @everyone (tests put them on members for role allow/block lists). */

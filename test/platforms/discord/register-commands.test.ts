@@ -123,6 +123,22 @@ describe('registration at start-up', () => {
     expect(registrationLines(lines)).toEqual([]);
   });
 
+  it("a spent daily create limit (429, retry after an hour) is one warning, not an hour's wait", async () => {
+    const registered = discord.state.commands.get('global');
+    discord.state.commands.set('global', []); // differs from the definitions: an overwrite is due
+    discord.state.commandCreateLimitReached = true;
+    try {
+      const { logger, lines } = recordingLogger();
+      const bot = await startDiscordBot({ reuseEmulator: discord, logger });
+      expect(bot.handle.isReady()).toBe(true);
+      await bot.close();
+      expect(registrationLines(lines)).toEqual([expect.objectContaining({ level: 40, status: 429 })]);
+    } finally {
+      discord.state.commandCreateLimitReached = false;
+      if (registered) discord.state.commands.set('global', registered);
+    }
+  }, 20_000);
+
   it('a refusal (a guild the bot is not in) is one warning and the bot still starts', async () => {
     const { logger, lines } = recordingLogger();
     const bot = await startDiscordBot({
