@@ -296,6 +296,35 @@ describe('user install in a server the bot is not in', () => {
     expect(await savedRoles(key)).toEqual(['user', 'assistant']);
   });
 
+  it('Ask Gemini works there too: the modal, then a private answer through the webhook', async () => {
+    const { channelId, message } = foreignMessage('Meeting moved to Thursday');
+    const callsBefore = bot.discord.log.length;
+    const ask = bot.discord.interaction({
+      kind: 'message-command',
+      name: MESSAGE_COMMAND.ask,
+      targetMessageId: message.id,
+      channelId,
+      installation: 'user',
+    });
+    await bot.discord.waitFor('the modal', () => ask.modal);
+    bot.te.emulator.enqueue({ content: ['Thursday.'] });
+    const submit = bot.discord.interaction({
+      kind: 'modal-submit',
+      customId: ask.modal!.custom_id,
+      fields: { [QUESTION_FIELD]: 'Which day?' },
+      channelId,
+      installation: 'user',
+    });
+    await finishedAnswer(submit, (t) => t === 'Thursday.');
+    expect(promptText(lastPrompt())).toContain('Meeting moved to Thursday');
+    const calls = bot.discord.log.slice(callsBefore);
+    expect(calls.filter((c) => !/^\/(interactions|webhooks)\//.test(c.path))).toEqual([]);
+    expect(await savedRoles(keyForUserInstall('100000000000000001', submit.id))).toEqual([
+      'user',
+      'assistant',
+    ]);
+  });
+
   it('stays within 5 follow-ups for a long answer, cutting it with a note', async () => {
     const { channelId, message } = foreignMessage('write a lot');
     const paragraph = `${'word '.repeat(380).trim()}\n\n`;
