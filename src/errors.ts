@@ -58,7 +58,15 @@ export class StoreUnavailableError extends AppError {
   }
 }
 
-export type AttachmentErrorCode = 'too_large' | 'unsupported' | 'download_failed' | 'not_a_file';
+export type AttachmentErrorCode =
+  | 'too_large'
+  | 'unsupported'
+  | 'download_failed'
+  | 'not_a_file'
+  /** The outbound-fetch policy refused the address (host, private address, redirect, credentials). */
+  | 'blocked'
+  /** The bytes are not what the name or type claims (an HTML page called cat.png, text that is not UTF-8). */
+  | 'content_mismatch';
 
 /** An attachment that cannot be sent upstream; the turn goes on without it and the user is told. */
 export class AttachmentError extends AppError {

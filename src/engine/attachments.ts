@@ -8,7 +8,10 @@
 import { AttachmentError } from '../errors.js';
 import type { AttachmentRef } from '../store/types.js';
 import type { ContentPart } from '../upstream/types.js';
+import { describeError } from './describe-error.js';
 import { downloadCapped, formatBytes, mimeOf } from './download.js';
+import { assertPassableUrl } from './outbound-policy.js';
+import { isUtf8Text, sniffMediaType } from './sniff-type.js';
 import type { AttachmentResolver, AttachmentSource } from './types.js';
 
 export { downloadCapped } from './download.js';
@@ -221,6 +224,7 @@ async function convertOne(
   const source = await resolveSource(ref, resolve, signal);
   if (kind === 'media') {
     if (limits.mode === 'url' && /^https?:/i.test(source.url) && !source.headers) {
+      await assertPassableUrl(source.url, source.policy, ref.name);
       return { type: 'image_url', image_url: { url: source.url } };
     }
     const announced = mediaMimeOf(ref)!;
@@ -231,8 +235,9 @@ async function convertOne(
       expectMime: announced,
       name: ref.name,
     });
-    // Trust the platform's type over a CDN's generic one (application/octet-stream).
-    const mime = MEDIA_MIME[file.contentType] ?? announced;
+    // The bytes decide, not the name or a header: an HTML page called cat.png is not an image.
+    const mime = sniffMediaType(file.bytes);
+    if (!mime) throw new AttachmentError('content_mismatch', ref.name, 'bytes are not a known media type');
     return { type: 'image_url', image_url: { url: `data:${mime};base64,${file.bytes.toString('base64')}` } };
   }
   const file = await downloadCapped(source, {
@@ -260,7 +265,8 @@ async function resolveSource(
 
 /** `File <name>:` and the content in a fence longer than any backtick run inside it. */
 function inlineText(ref: AttachmentRef, bytes: Buffer): string {
-  let text = new TextDecoder('utf-8').decode(bytes); // drops a BOM, replaces invalid bytes
+  if (!isUtf8Text(bytes)) throw new AttachmentError('content_mismatch', ref.name, 'text is not UTF-8');
+  let text = new TextDecoder('utf-8').decode(bytes); // drops a BOM (invalid UTF-8 was refused above)
   if (text.includes('\u0000')) {
     throw new AttachmentError('unsupported', ref.name, 'binary content in a text file');
   }
@@ -285,5 +291,8 @@ function reasonFor(ref: AttachmentRef, error: unknown, limits: AttachmentLimits)
     case 'not_a_file':
     case 'download_failed':
       return `${ref.name}: could not be downloaded`;
+    case 'blocked':
+    case 'content_mismatch':
+      return describeError(error);
   }
 }

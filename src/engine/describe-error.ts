@@ -47,6 +47,8 @@ export function describeError(error: unknown): string {
       unsupported: 'is a file type the model cannot read',
       download_failed: 'could not be downloaded',
       not_a_file: 'is not a file',
+      blocked: 'was skipped: it is not stored where the bot may download files from',
+      content_mismatch: 'was skipped: its content is not the image, video or text its name says',
     };
     return `${error.fileName} ${why[error.code]}.`;
   }

@@ -15,7 +15,10 @@ let counter = 0;
 
 beforeAll(async () => {
   t = await createTestEngine({ env: { SYSTEM_PROMPT: 'Be brief.' } });
-  t.engine.registerResolver('console', async (ref) => ({ url: pathToFileURL(ref.id).href }));
+  t.engine.registerResolver('console', async (ref) => ({
+    url: pathToFileURL(ref.id).href,
+    policy: { allowFileUrls: true },
+  }));
 });
 afterAll(async () => {
   await t.close();

@@ -46,7 +46,11 @@ export async function startDiscord(deps: DiscordStartOptions): Promise<PlatformH
   deps.onClient?.(client);
   deps.engine.registerResolver(
     'discord',
-    createDiscordResolver({ rest: client.rest, ...(deps.now ? { now: deps.now } : {}) }),
+    createDiscordResolver({
+      rest: client.rest,
+      apiUrl: discord.apiUrl,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
   );
   const adapter = new DiscordAdapter({
     client,

@@ -113,7 +113,7 @@ export async function startSlack(
     ...(slack.commandNames as Partial<SlackCommandNames> | undefined),
     ...options.commandNames,
   }).register(app);
-  deps.engine.registerResolver('slack', createSlackResolver(app.client, slack.botToken));
+  deps.engine.registerResolver('slack', createSlackResolver(app.client, slack.botToken, slack.apiUrl));
 
   let ready = false;
   let stopping = false;

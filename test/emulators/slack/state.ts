@@ -40,6 +40,13 @@ export interface EmulatedFile {
   name: string;
   mimetype: string;
   bytes: Buffer;
+  /**
+   * A remote file (files.remote.add): Slack stores no bytes, only this URL, chosen by the app that
+   * added it. Its file object has `is_external: true`, `mode: "external"` and this as `url_private`.
+   */
+  externalUrl?: string;
+  /** The app's own id for a remote file. */
+  externalId?: string;
 }
 
 /** An ephemeral message (chat.postEphemeral or a `response_url` answer with `response_type: ephemeral`). */
