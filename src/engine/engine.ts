@@ -130,6 +130,8 @@ export class ConversationEngine {
       this.running.set(id, controller);
 
       const prepared = await prepareTurn(this.turnContext(), turn, mode, controller.signal);
+      // Counted, not named: file names and URLs are the user's content.
+      if (prepared.skipped.length > 0) log.info({ skipped: prepared.skipped.length }, 'attachments skipped');
       for (const skipped of prepared.skipped) await sink.notice?.(skipped.reason).catch(() => undefined);
 
       releaseGate = await this.store.upstreamGate.acquire({

@@ -135,6 +135,39 @@ describe('logging', () => {
   });
 });
 
+describe('a refused attachment', () => {
+  it('is a notice naming it and a log line counting it, without its name or path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'engine-'));
+    const path = join(dir, 'private-holiday.png');
+    writeFileSync(path, '<!DOCTYPE html><html>not a picture</html>');
+    const lines: string[] = [];
+    const logged = await createTestEngine({
+      logger: createLogger('info', { write: (line: string) => void lines.push(line) }),
+    });
+    logged.engine.registerResolver('console', async (ref) => ({
+      url: pathToFileURL(ref.id).href,
+      policy: { allowFileUrls: true },
+    }));
+    try {
+      const ref = {
+        platform: 'console' as const,
+        id: path,
+        name: 'private-holiday.png',
+        mimeType: 'image/png',
+        size: 40,
+      };
+      const sink = new RecordingSink();
+      await logged.engine.handleTurn(turn(newKey(), 'look', { attachments: [ref] }), sink);
+      expect(sink.notices.join(' ')).toContain('private-holiday.png');
+      const entries = lines.map((line) => JSON.parse(line));
+      expect(entries.find((entry) => entry.msg === 'attachments skipped')).toMatchObject({ skipped: 1 });
+      expect(lines.join('\n')).not.toContain('private-holiday');
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
 describe('failures keep the partial answer, explain it, and leave no half turn', () => {
   it('an upstream 500 is shown with its trace id and nothing is saved', async () => {
     const key = newKey();
