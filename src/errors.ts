@@ -130,3 +130,10 @@ export class ConfigError extends AppError {
     this.variable = variable;
   }
 }
+
+/** A platform's API could not be reached at start-up (DNS, refused connection, timeout). */
+export class PlatformUnreachableError extends AppError {
+  constructor(platform: string, host: string, networkCode: string, options?: { cause?: unknown }) {
+    super('platform_unreachable', `could not reach ${platform} at ${host}: ${networkCode}`, options);
+  }
+}

@@ -19,7 +19,7 @@ export interface RecordedCall {
   args: MethodArgs;
   /** `Date.now()` when the call arrived. */
   at: number;
-  /** 200, or 429 when rate limited. */
+  /** 200, 429 when rate limited, 0 when the connection was dropped without an answer. */
   status: number;
   /** The `error` of an `ok: false` answer. */
   error: string | undefined;
@@ -64,6 +64,8 @@ export interface SlackEmulator {
   addFile(file: EmulatedFile): Record<string, unknown>;
   /** The method answers `{ ok: false, error }` the next `times` calls (default forever with `times: Infinity`). */
   failNext(method: string, error: string, times?: number): void;
+  /** The next `times` calls of a method lose their connection before any answer (a network cut). */
+  dropNext(method: string, times?: number): void;
   /** Makes a method unknown to this workspace (e.g. native streaming not offered): `unknown_method`. */
   disable(method: string): void;
   enable(method: string): void;
@@ -91,6 +93,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
   const rateLimits = new RateLimits();
   const calls: RecordedCall[] = [];
   const faults = new Map<string, { error: string; remaining: number }>();
+  const drops = new Map<string, number>();
   const disabled = new Set<string>();
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
@@ -129,6 +132,13 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       res
         .writeHead(429, { 'content-type': 'application/json', 'retry-after': String(retryAfter) })
         .end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+      return;
+    }
+    const dropsLeft = drops.get(method) ?? 0;
+    if (dropsLeft > 0) {
+      drops.set(method, dropsLeft - 1);
+      record({ method, args, at, status: 0, error: 'connection reset' });
+      req.socket.destroy();
       return;
     }
     const fault = faults.get(method);
@@ -208,6 +218,9 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     failNext(method, error, times = 1) {
       faults.set(method, { error, remaining: times });
     },
+    dropNext(method, times = 1) {
+      drops.set(method, times);
+    },
     disable: (method) => void disabled.add(method),
     enable: (method) => void disabled.delete(method),
     responseUrl() {
@@ -243,6 +256,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       calls.length = 0;
       state.clear();
       faults.clear();
+      drops.clear();
       disabled.clear();
       rateLimits.reset();
     },
