@@ -9,6 +9,7 @@ import { AttachmentError } from '../errors.js';
 import type { AttachmentRef } from '../store/types.js';
 import type { ContentPart } from '../upstream/types.js';
 import { downloadCapped, formatBytes, mimeOf } from './download.js';
+import { attachmentDownloads } from './download-limiter.js';
 import type { AttachmentResolver, AttachmentSource } from './types.js';
 
 export { downloadCapped } from './download.js';
@@ -136,7 +137,8 @@ const TEXT_MIME_LANGUAGES: Record<string, string> = {
   'text/x-python': 'python',
 };
 
-// Downloads run a few at a time: enough to overlap latency, few enough to bound memory.
+// A turn converts a few attachments at a time (resolver calls included); the downloads themselves
+// also wait for the process-wide limit in download-limiter.ts.
 const PARALLEL_DOWNLOADS = 3;
 
 function extensionOf(name: string): string {
@@ -166,6 +168,13 @@ function isTextRef(ref: AttachmentRef): boolean {
   return mime.startsWith('text/') || mime in TEXT_MIME_LANGUAGES || extensionOf(ref.name) in TEXT_EXTENSIONS;
 }
 
+/** How a note in the request names an attachment it leaves out: image, video or file. */
+export function attachmentNoun(ref: AttachmentRef): 'image' | 'video' | 'file' {
+  const media = mediaMimeOf(ref);
+  if (!media) return 'file';
+  return media.startsWith('video/') ? 'video' : 'image';
+}
+
 /** What will be done with an attachment, judged from its type and announced size alone. */
 export function classifyAttachment(
   ref: AttachmentRef,
@@ -178,13 +187,15 @@ export function classifyAttachment(
 
 /**
  * Converts every ref it can; the rest are listed in `skipped` with the reason. Throws only when
- * `signal` aborts (the turn was cancelled).
+ * `signal` aborts (the turn was cancelled). `byteCaps[i]`, when given, lowers the size cap of
+ * `refs[i]` to what the request's attachment budget reserved for it.
  */
 export async function convertAttachments(
   refs: AttachmentRef[],
   resolve: AttachmentResolver,
   limits: AttachmentLimits,
   signal?: AbortSignal,
+  byteCaps?: readonly number[],
 ): Promise<ConvertedAttachments> {
   const results: Array<ContentPart | { name: string; reason: string }> = new Array(refs.length);
   let next = 0;
@@ -193,7 +204,7 @@ export async function convertAttachments(
       const index = next++;
       const ref = refs[index]!;
       try {
-        results[index] = await convertOne(ref, resolve, limits, signal);
+        results[index] = await convertOne(ref, resolve, limits, signal, byteCaps?.[index]);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         results[index] = { name: ref.name, reason: reasonFor(ref, error, limits) };
@@ -214,6 +225,7 @@ async function convertOne(
   resolve: AttachmentResolver,
   limits: AttachmentLimits,
   signal: AbortSignal | undefined,
+  byteCap = Number.POSITIVE_INFINITY,
 ): Promise<ContentPart> {
   const kind = classifyAttachment(ref, limits);
   if (kind === 'unsupported') throw new AttachmentError('unsupported', ref.name, 'unsupported type');
@@ -224,24 +236,32 @@ async function convertOne(
       return { type: 'image_url', image_url: { url: source.url } };
     }
     const announced = mediaMimeOf(ref)!;
-    const file = await downloadCapped(source, {
-      maxBytes: limits.maxBytes,
-      timeoutMs: limits.timeoutMs,
+    const file = await attachmentDownloads.run(
+      () =>
+        downloadCapped(source, {
+          maxBytes: Math.min(limits.maxBytes, byteCap),
+          timeoutMs: limits.timeoutMs,
+          signal,
+          expectMime: announced,
+          name: ref.name,
+        }),
       signal,
-      expectMime: announced,
-      name: ref.name,
-    });
+    );
     // Trust the platform's type over a CDN's generic one (application/octet-stream).
     const mime = MEDIA_MIME[file.contentType] ?? announced;
     return { type: 'image_url', image_url: { url: `data:${mime};base64,${file.bytes.toString('base64')}` } };
   }
-  const file = await downloadCapped(source, {
-    maxBytes: limits.maxTextBytes,
-    timeoutMs: limits.timeoutMs,
+  const file = await attachmentDownloads.run(
+    () =>
+      downloadCapped(source, {
+        maxBytes: Math.min(limits.maxTextBytes, byteCap),
+        timeoutMs: limits.timeoutMs,
+        signal,
+        expectMime: mimeOf(ref.mimeType),
+        name: ref.name,
+      }),
     signal,
-    expectMime: mimeOf(ref.mimeType),
-    name: ref.name,
-  });
+  );
   return { type: 'text', text: inlineText(ref, file.bytes) };
 }
 

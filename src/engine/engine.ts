@@ -130,6 +130,12 @@ export class ConversationEngine {
       this.running.set(id, controller);
 
       const prepared = await prepareTurn(this.turnContext(), turn, mode, controller.signal);
+      if (prepared.skipped.length > 0 || prepared.omittedOlder > 0) {
+        log.info(
+          { skipped: prepared.skipped.length, omittedOlder: prepared.omittedOlder },
+          'attachments left out',
+        );
+      }
       for (const skipped of prepared.skipped) await sink.notice?.(skipped.reason).catch(() => undefined);
 
       releaseGate = await this.store.upstreamGate.acquire({

@@ -1,0 +1,236 @@
+/**
+ * Attachment amplification (issue 8): a long thread full of big images must not turn every turn into
+ * a huge request and a burst of downloads. A real engine on the upstream emulator, a loopback file
+ * server standing in for the platform's CDN that counts the downloads it serves at once.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { attachmentDownloads } from '../../src/engine/download-limiter.js';
+import type { IncomingTurn } from '../../src/engine/types.js';
+import type { AttachmentRef, ConversationKey, Turn } from '../../src/store/types.js';
+import { defaultResponder, type RecordedRequest } from '../emulators/upstream/server.js';
+import { createTestEngine, type TestEngine } from '../support/harness.js';
+import { RecordingSink } from '../support/recording-sink.js';
+
+const PNG_SIGNATURE = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+const IMAGE_BYTES = 250_000;
+const REQUEST_BUDGET = 1_000_000;
+/** What the emulated upstream accepts: the budget as base64 plus room for text; more is a 413. */
+const UPSTREAM_BODY_LIMIT = Math.ceil((REQUEST_BUDGET * 4) / 3) + 200_000;
+const HOLD_MS = 25;
+
+let t: TestEngine;
+let server: Server;
+let base: string;
+let counter = 0;
+/** Every path the file server was asked for, in order. */
+const served: string[] = [];
+let activeDownloads = 0;
+let maxConcurrentDownloads = 0;
+/** Requests for /hold/… wait here until the test lets them go. */
+const held: Array<() => void> = [];
+
+function imageOf(size: number): Buffer {
+  return Buffer.concat([PNG_SIGNATURE, Buffer.alloc(size - PNG_SIGNATURE.length, 7)]);
+}
+
+function route(req: IncomingMessage, res: ServerResponse): void {
+  const path = req.url ?? '/';
+  served.push(path);
+  activeDownloads += 1;
+  maxConcurrentDownloads = Math.max(maxConcurrentDownloads, activeDownloads);
+  res.once('close', () => {
+    activeDownloads -= 1;
+  });
+  const size = Number(/-(\d{4,})\.png$/.exec(path)?.[1] ?? IMAGE_BYTES);
+  const send = () => res.writeHead(200, { 'content-type': 'image/png' }).end(imageOf(size));
+  // Each download takes a moment, so downloads that are allowed to overlap do overlap.
+  if (path.startsWith('/hold/')) held.push(send);
+  else setTimeout(send, HOLD_MS);
+}
+
+beforeAll(async () => {
+  server = createServer(route);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t = await createTestEngine({ env: { ATTACHMENT_REQUEST_MAX_BYTES: String(REQUEST_BUDGET) } });
+  t.engine.registerResolver('discord', async (ref) => ({ url: `${base}/${ref.id}` }));
+});
+afterAll(async () => {
+  await t.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+beforeEach(() => {
+  t.emulator.reset();
+  // An upstream with a request size limit, like the real one: an oversized request is refused.
+  t.emulator.setResponder((request) =>
+    JSON.stringify(request.body).length > UPSTREAM_BODY_LIMIT
+      ? { fault: { kind: 'http', status: 413, code: 'request_too_large' } }
+      : defaultResponder(request),
+  );
+  served.length = 0;
+  maxConcurrentDownloads = activeDownloads;
+});
+
+function newKey(): ConversationKey {
+  counter += 1;
+  return { platform: 'discord', workspace: 'g', channel: `c${counter}`, thread: `t${counter}` };
+}
+
+function image(id: string, size = IMAGE_BYTES): AttachmentRef {
+  return { platform: 'discord', id, name: id, mimeType: 'image/png', size };
+}
+
+function turn(key: ConversationKey, text: string, attachments: AttachmentRef[]): IncomingTurn {
+  counter += 1;
+  return { key, author: { id: 'u1', name: 'Ada' }, text, attachments, messageIds: [`msg-${counter}`] };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the emulator records raw JSON.
+type WirePart = any;
+
+function partsOf(request: RecordedRequest): WirePart[] {
+  return request.body.messages.flatMap((message: { content: unknown }) =>
+    Array.isArray(message.content) ? message.content : [],
+  );
+}
+
+/** Bytes of every data: URL a request carries, decoded. */
+function attachmentBytesOf(request: RecordedRequest): number {
+  return partsOf(request)
+    .filter((part) => part.type === 'image_url')
+    .reduce(
+      (sum, part) => sum + Buffer.from(String(part.image_url.url).split(',')[1] ?? '', 'base64').length,
+      0,
+    );
+}
+
+function notesOf(request: RecordedRequest): string[] {
+  return partsOf(request)
+    .filter((part) => part.type === 'text' && String(part.text).startsWith('['))
+    .map((part) => part.text);
+}
+
+describe('the attachment bytes of one request', () => {
+  it('stay within ATTACHMENT_REQUEST_MAX_BYTES, newest first, older ones a note and never downloaded', async () => {
+    const key = newKey();
+    const turns = 8;
+    for (let index = 1; index <= turns; index++) {
+      served.length = 0;
+      const attachments = [1, 2, 3].map((n) => image(`t${index}-${n}.png`));
+      const sink = new RecordingSink();
+      const outcome = await t.engine.handleTurn(turn(key, `look at set ${index}`, attachments), sink);
+
+      // The thread keeps answering: no request grows past what the upstream accepts.
+      expect(outcome.status).toBe('done');
+      expect(sink.shown()).toContain(`look at set ${index}`);
+      const request = t.emulator.requests.at(-1)!;
+      expect(attachmentBytesOf(request)).toBeLessThanOrEqual(REQUEST_BUDGET);
+      // Four 250 kB images fit 1 MB: this turn's three, then the first of the turn before.
+      const kept = index === 1 ? attachments : [...attachments, image(`t${index - 1}-1.png`)];
+      expect(served.sort()).toEqual(kept.map((ref) => `/${ref.id}`).sort());
+      const omitted = Array.from({ length: index - 1 }, (_, i) => i + 1).flatMap((earlier) =>
+        [1, 2, 3]
+          .filter((n) => !(earlier === index - 1 && n === 1))
+          .map((n) => `[image t${earlier}-${n}.png omitted: older attachment]`),
+      );
+      expect(notesOf(request).sort()).toEqual(omitted.sort());
+    }
+    // Every earlier turn is still in the request (as text and notes), none dropped for its images.
+    const last = t.emulator.requests.at(-1)!;
+    expect(last.body.messages.filter((m: { role: string }) => m.role === 'user')).toHaveLength(turns);
+  });
+
+  it('skips what of the newest turn does not fit, with a notice and a note, and answers the rest', async () => {
+    const key = newKey();
+    const big = [1, 2, 3].map((n) => image(`big${n}-400000.png`, 400_000));
+    const sink = new RecordingSink();
+    const outcome = await t.engine.handleTurn(turn(key, 'three big ones', big), sink);
+    expect(outcome.status).toBe('done');
+    const request = t.emulator.requests.at(-1)!;
+    expect(attachmentBytesOf(request)).toBe(800_000);
+    expect(served.sort()).toEqual(['/big1-400000.png', '/big2-400000.png']);
+    expect(notesOf(request)).toEqual(['[image big3-400000.png omitted: over the request attachment limit]']);
+    expect(sink.notices.join(' ')).toContain('big3-400000.png');
+    expect(sink.notices.join(' ')).toMatch(/977 KB/);
+  });
+});
+
+describe('attachment downloads in the whole process', () => {
+  it('never run more than 4 at once, across turns and conversations', async () => {
+    const seeded = async (key: ConversationKey) => {
+      const history: Turn[] = [];
+      for (let index = 1; index <= 5; index++) {
+        history.push({
+          role: 'user',
+          text: `small ${index}`,
+          attachments: [1, 2].map((n) => image(`${key.channel}-s${index}${n}-1000.png`, 1000)),
+          messageIds: [`${key.channel}-u${index}`],
+          createdAt: Date.now(),
+        });
+        history.push({
+          role: 'assistant',
+          text: 'ok',
+          attachments: [],
+          messageIds: [],
+          createdAt: Date.now(),
+        });
+      }
+      await t.store.history.append(key, history);
+      return key;
+    };
+    const keys = await Promise.all([seeded(newKey()), seeded(newKey())]);
+    const outcomes = await Promise.all(
+      keys.map((key) =>
+        t.engine.handleTurn(
+          turn(key, 'and now?', [image(`${key.channel}-new-1000.png`, 1000)]),
+          new RecordingSink(),
+        ),
+      ),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['done', 'done']);
+    // All 22 small images fit the budget and were each downloaded once, never more than 4 at a time.
+    expect(served).toHaveLength(22);
+    expect(new Set(served).size).toBe(22);
+    expect(maxConcurrentDownloads).toBeLessThanOrEqual(4);
+    expect(maxConcurrentDownloads).toBeGreaterThan(1);
+  });
+
+  it('a stopped turn leaves the download queue: its files are never fetched', async () => {
+    const waiting = newKey();
+    // Two other conversations hold all 4 slots with downloads that do not finish yet.
+    const blockers = [newKey(), newKey()].map((key) =>
+      t.engine.handleTurn(
+        turn(
+          key,
+          'two slow ones',
+          [1, 2].map((n) => image(`hold/${key.channel}-${n}-1000.png`, 1000)),
+        ),
+        new RecordingSink(),
+      ),
+    );
+    await waitFor(() => held.length === 4);
+    const stopped = t.engine.handleTurn(
+      turn(waiting, 'queued', [image(`queued-1000.png`, 1000)]),
+      new RecordingSink(),
+    );
+    await waitFor(() => attachmentDownloads.waiting === 1);
+    expect(t.engine.stop(waiting)).toBe(true);
+    expect((await stopped).status).toBe('stopped');
+    expect(attachmentDownloads.waiting).toBe(0);
+    for (const release of held.splice(0)) release();
+    expect((await Promise.all(blockers)).map((outcome) => outcome.status)).toEqual(['done', 'done']);
+    expect(served).not.toContain('/queued-1000.png');
+    expect(attachmentDownloads.active).toBe(0);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
