@@ -43,8 +43,11 @@ function route(req: IncomingMessage, res: ServerResponse): void {
   res.once('close', () => {
     activeDownloads -= 1;
   });
-  const size = Number(/-(\d{4,})\.png$/.exec(path)?.[1] ?? IMAGE_BYTES);
-  const send = () => res.writeHead(200, { 'content-type': 'image/png' }).end(imageOf(size));
+  // A name ending in -<digits>.png or .txt says how many bytes are served, whatever the ref announces.
+  const size = Number(/-(\d{4,})\.(png|txt)$/.exec(path)?.[1] ?? IMAGE_BYTES);
+  const send = path.endsWith('.txt')
+    ? () => res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(size))
+    : () => res.writeHead(200, { 'content-type': 'image/png' }).end(imageOf(size));
   // Each download takes a moment, so downloads that are allowed to overlap do overlap.
   if (path.startsWith('/hold/')) held.push(send);
   else setTimeout(send, HOLD_MS);
@@ -107,6 +110,12 @@ function attachmentBytesOf(request: RecordedRequest): number {
     );
 }
 
+function textsOf(request: RecordedRequest): string[] {
+  return partsOf(request)
+    .filter((part) => part.type === 'text')
+    .map((part) => part.text);
+}
+
 function notesOf(request: RecordedRequest): string[] {
   return partsOf(request)
     .filter((part) => part.type === 'text' && String(part.text).startsWith('['))
@@ -155,6 +164,62 @@ describe('the attachment bytes of one request', () => {
     expect(notesOf(request)).toEqual(['[image big3-400000.png omitted: over the request attachment limit]']);
     expect(sink.notices.join(' ')).toContain('big3-400000.png');
     expect(sink.notices.join(' ')).toMatch(/977 KB/);
+  });
+});
+
+describe('the announced size and the history budget', () => {
+  it('a file larger than announced cannot overrun the budget: it is cut off at what was reserved', async () => {
+    const sink = new RecordingSink();
+    const outcome = await t.engine.handleTurn(
+      turn(newKey(), 'is this small?', [image('liar-900000.png', 1000), image('honest-2000.png', 2000)]),
+      sink,
+    );
+    expect(outcome.status).toBe('done');
+    expect(attachmentBytesOf(t.emulator.requests.at(-1)!)).toBe(2000);
+    expect(sink.notices.join(' ')).toContain('liar-900000.png: this file is too large');
+  });
+
+  it('a file of unknown size (0) gets what is left of the budget, never more', async () => {
+    const sink = new RecordingSink();
+    const outcome = await t.engine.handleTurn(
+      turn(newKey(), 'sizes unknown', [image('first-600000.png'), image('second-600000.png', 0)]),
+      sink,
+    );
+    expect(outcome.status).toBe('done');
+    const request = t.emulator.requests.at(-1)!;
+    // 250 000 announced for the first, the second may take the 750 000 left and needs 600 000.
+    expect(attachmentBytesOf(request)).toBe(600_000);
+    expect(sink.notices.join(' ')).toContain('first-600000.png: this file is too large');
+    const unknown = await t.engine.handleTurn(
+      turn(newKey(), 'too big', [image('big-900000.png'), image('huge-900000.png', 0)]),
+      new RecordingSink(),
+    );
+    expect(unknown.status).toBe('done');
+    expect(attachmentBytesOf(t.emulator.requests.at(-1)!)).toBeLessThanOrEqual(REQUEST_BUDGET);
+  });
+
+  it('an inlined text file of an earlier turn counts its size against HISTORY_MAX_CHARS', async () => {
+    const key = newKey();
+    const file: AttachmentRef = {
+      platform: 'discord',
+      id: 'notes-150000.txt',
+      name: 'notes-150000.txt',
+      mimeType: 'text/plain',
+      size: 150_000,
+    };
+    t.emulator.enqueue({ content: ['Got it.'] }); // not the echo: that would repeat the whole file
+    expect((await t.engine.handleTurn(turn(key, 'read this', [file]), new RecordingSink())).status).toBe(
+      'done',
+    );
+    expect(JSON.stringify(t.emulator.requests.at(-1)!.body).length).toBeGreaterThan(150_000);
+    served.length = 0;
+    expect((await t.engine.handleTurn(turn(key, 'and now?', []), new RecordingSink())).status).toBe('done');
+    const request = t.emulator.requests.at(-1)!;
+    // Over the 100 000-character history: the file becomes a note, its turn's text stays.
+    expect(JSON.stringify(request.body).length).toBeLessThan(100_000);
+    expect(notesOf(request)).toEqual(['[file notes-150000.txt omitted: older attachment]']);
+    expect(textsOf(request)).toContain('read this');
+    expect(served).toEqual([]);
   });
 });
 
