@@ -8,13 +8,20 @@
 export const MAX_PARALLEL_DOWNLOADS = 4;
 
 interface Waiter {
+  signal: AbortSignal | undefined;
   start: () => void;
+  cancel: (reason: unknown) => void;
 }
 
-/** A counting semaphore whose waiters leave the queue when their turn is cancelled. */
+/**
+ * A counting semaphore whose waiters leave the queue when their turn is cancelled. It listens once
+ * per signal, not once per waiting download: a turn with dozens of files queued would otherwise trip
+ * Node's listener-leak warning on its signal.
+ */
 export class DownloadLimiter {
   private running = 0;
   private readonly queue: Waiter[] = [];
+  private readonly listeners = new Map<AbortSignal, () => void>();
 
   constructor(private readonly limit: number) {}
 
@@ -48,27 +55,43 @@ export class DownloadLimiter {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        start: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      const onAbort = () => {
-        const index = this.queue.indexOf(waiter);
-        if (index >= 0) this.queue.splice(index, 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(waiter);
+      this.queue.push({ signal, start: resolve, cancel: reject });
+      if (signal && !this.listeners.has(signal)) {
+        const onAbort = () => this.cancelAll(signal);
+        this.listeners.set(signal, onAbort);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
     });
   }
 
   private release(): void {
     const next = this.queue.shift();
+    if (!next) {
+      this.running -= 1;
+      return;
+    }
     // The slot passes straight to the next waiter, so `running` stays the same.
-    if (next) next.start();
-    else this.running -= 1;
+    if (next.signal && !this.queue.some((waiter) => waiter.signal === next.signal)) {
+      this.stopListening(next.signal);
+    }
+    next.start();
+  }
+
+  /** Every waiter of a cancelled turn leaves the queue. */
+  private cancelAll(signal: AbortSignal): void {
+    this.listeners.delete(signal);
+    for (let index = this.queue.length - 1; index >= 0; index--) {
+      const waiter = this.queue[index]!;
+      if (waiter.signal !== signal) continue;
+      this.queue.splice(index, 1);
+      waiter.cancel(signal.reason);
+    }
+  }
+
+  private stopListening(signal: AbortSignal): void {
+    const onAbort = this.listeners.get(signal);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    this.listeners.delete(signal);
   }
 }
 
