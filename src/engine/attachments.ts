@@ -207,7 +207,7 @@ export async function convertAttachments(
         results[index] = await convertOne(ref, resolve, limits, signal, byteCaps?.[index]);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        results[index] = { name: ref.name, reason: reasonFor(ref, error, limits) };
+        results[index] = { name: ref.name, reason: reasonFor(ref, error, limits, byteCaps?.[index]) };
       }
     }
   };
@@ -292,14 +292,19 @@ function inlineText(ref: AttachmentRef, bytes: Buffer): string {
   return `File ${ref.name}:\n${fence}${language}\n${text}\n${fence}`;
 }
 
-/** The sentence the user is shown for a skipped attachment. */
-function reasonFor(ref: AttachmentRef, error: unknown, limits: AttachmentLimits): string {
+/** The sentence the user is shown for a skipped attachment; `byteCap` as in `convertAttachments`. */
+function reasonFor(
+  ref: AttachmentRef,
+  error: unknown,
+  limits: AttachmentLimits,
+  byteCap = Number.POSITIVE_INFINITY,
+): string {
   const code = error instanceof AttachmentError ? error.code : 'download_failed';
   switch (code) {
     case 'unsupported':
       return `${ref.name}: this file type is not supported`;
     case 'too_large': {
-      const limit = mediaMimeOf(ref) ? limits.maxBytes : limits.maxTextBytes;
+      const limit = Math.min(mediaMimeOf(ref) ? limits.maxBytes : limits.maxTextBytes, byteCap);
       return `${ref.name}: this file is too large (the limit is ${formatBytes(limit)})`;
     }
     case 'not_a_file':

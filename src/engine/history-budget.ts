@@ -33,6 +33,7 @@ export type AttachmentBudget = Pick<AttachmentLimits, 'maxBytes' | 'maxTextBytes
 /** An attachment that goes into the request, downloaded with at most `maxBytes` bytes. */
 export interface SentAttachment {
   ref: AttachmentRef;
+  /** The bytes reserved for it; infinite for files conversion refuses without a download. */
   maxBytes: number;
 }
 
@@ -102,7 +103,7 @@ function planAttachments(
   for (const ref of turn.attachments) {
     const kind = classifyAttachment(ref, budget);
     if (kind === 'unsupported' || kind === 'too_large') {
-      plan.send.push({ ref, maxBytes: 0 });
+      plan.send.push({ ref, maxBytes: Number.POSITIVE_INFINITY });
       continue;
     }
     const cap = kind === 'media' ? budget.maxBytes : budget.maxTextBytes;

@@ -179,6 +179,17 @@ describe('the announced size and the history budget', () => {
     expect(sink.notices.join(' ')).toContain('liar-900000.png: this file is too large');
   });
 
+  it('a file announced over ATTACHMENT_MAX_BYTES is skipped with that limit, without a download', async () => {
+    const sink = new RecordingSink();
+    const outcome = await t.engine.handleTurn(
+      turn(newKey(), 'huge', [image('poster-1000.png', 30 * 1024 * 1024)]),
+      sink,
+    );
+    expect(outcome.status).toBe('done');
+    expect(sink.notices).toEqual(['poster-1000.png: this file is too large (the limit is 20 MB)']);
+    expect(served).toEqual([]);
+  });
+
   it('a file of unknown size (0) gets what is left of the budget, never more', async () => {
     const sink = new RecordingSink();
     const outcome = await t.engine.handleTurn(
@@ -189,7 +200,10 @@ describe('the announced size and the history budget', () => {
     const request = t.emulator.requests.at(-1)!;
     // 250 000 announced for the first, the second may take the 750 000 left and needs 600 000.
     expect(attachmentBytesOf(request)).toBe(600_000);
-    expect(sink.notices.join(' ')).toContain('first-600000.png: this file is too large');
+    // Its limit is what the budget reserved for it (its announced size), not the 20 MiB per-file cap.
+    expect(sink.notices.join(' ')).toContain(
+      'first-600000.png: this file is too large (the limit is 244 KB)',
+    );
     const unknown = await t.engine.handleTurn(
       turn(newKey(), 'too big', [image('big-900000.png'), image('huge-900000.png', 0)]),
       new RecordingSink(),
