@@ -167,6 +167,50 @@ describe('the attachment bytes of one request', () => {
   });
 });
 
+describe('the thread of the issue, with the default budget', () => {
+  it('40 turns of 3 × 2 MB images: one turn downloads the 10 newest that fit 20 MiB, not all of them', async () => {
+    const defaults = await createTestEngine();
+    defaults.engine.registerResolver('discord', async (ref) => ({ url: `${base}/${ref.id}` }));
+    try {
+      const key = newKey();
+      const twoMegabytes = 2 * 1000 * 1000;
+      const history: Turn[] = [];
+      for (let index = 1; index <= 40; index++) {
+        history.push({
+          role: 'user',
+          text: `photos ${index}`,
+          attachments: [1, 2, 3].map((n) => image(`i${index}n${n}-${twoMegabytes}.png`, twoMegabytes)),
+          messageIds: [`u${index}`],
+          createdAt: Date.now(),
+        });
+        history.push({
+          role: 'assistant',
+          text: 'nice',
+          attachments: [],
+          messageIds: [],
+          createdAt: Date.now(),
+        });
+      }
+      await defaults.store.history.append(key, history);
+      const outcome = await defaults.engine.handleTurn(turn(key, 'which was best?', []), new RecordingSink());
+      expect(outcome.status).toBe('done');
+      const request = defaults.emulator.requests.at(-1)!;
+      // 20 MiB holds ten 2 MB images: the three of each of the last three turns and one more.
+      expect(served).toHaveLength(10);
+      expect(attachmentBytesOf(request)).toBe(10 * twoMegabytes);
+      expect(served).toContain(`/i40n3-${twoMegabytes}.png`);
+      expect(served).toContain(`/i37n1-${twoMegabytes}.png`);
+      expect(served).not.toContain(`/i37n2-${twoMegabytes}.png`);
+      expect(maxConcurrentDownloads).toBeLessThanOrEqual(4);
+      // HISTORY_MAX_TURNS (40) keeps the prompt and the 38 turns before it that start with a question:
+      // 19 photo turns, 57 images, every one not sent a note.
+      expect(notesOf(request)).toHaveLength(19 * 3 - 10);
+    } finally {
+      await defaults.close();
+    }
+  });
+});
+
 describe('the announced size and the history budget', () => {
   it('a file larger than announced cannot overrun the budget: it is cut off at what was reserved', async () => {
     const sink = new RecordingSink();
