@@ -69,6 +69,7 @@ const schema = z.object({
   ATTACHMENT_MAX_BYTES: count.prefault(20 * 1024 * 1024),
   TEXT_ATTACHMENT_MAX_BYTES: count.prefault(200 * 1024),
   ATTACHMENT_TIMEOUT_MS: millis.prefault(30_000),
+  ATTACHMENT_REQUEST_MAX_BYTES: count.prefault(20 * 1024 * 1024),
   RATE_LIMIT_PER_MINUTE: z.coerce
     .number()
     .int()
@@ -143,7 +144,13 @@ export interface Config {
   store: { url: string; prefix: string };
   history: { maxTurns: number; maxChars: number };
   reasoningDisplay: 'status' | 'text' | 'hidden';
-  attachments: { maxBytes: number; maxTextBytes: number; timeoutMs: number };
+  attachments: {
+    maxBytes: number;
+    maxTextBytes: number;
+    timeoutMs: number;
+    /** All attachment bytes of one request together, newest first (ATTACHMENT_REQUEST_MAX_BYTES). */
+    maxRequestBytes: number;
+  };
   access: {
     ratePerMinute: number;
     allowUsers: string[];
@@ -233,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.ATTACHMENT_MAX_BYTES,
       maxTextBytes: e.TEXT_ATTACHMENT_MAX_BYTES,
       timeoutMs: e.ATTACHMENT_TIMEOUT_MS,
+      maxRequestBytes: e.ATTACHMENT_REQUEST_MAX_BYTES,
     },
     access: {
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,

@@ -47,6 +47,20 @@ describe('configuration', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('bounds the attachment bytes of one request: 20 MiB by default, at least 1 byte', () => {
+    expect(loadConfig(base).attachments.maxRequestBytes).toBe(20 * 1024 * 1024);
+    expect(loadConfig({ ...base, ATTACHMENT_REQUEST_MAX_BYTES: '5000000' }).attachments.maxRequestBytes).toBe(
+      5_000_000,
+    );
+    for (const value of ['0', '-1', 'lots', '1.5']) {
+      const error = errorOf({ ...base, ATTACHMENT_REQUEST_MAX_BYTES: value });
+      expect(error.variable).toBe('ATTACHMENT_REQUEST_MAX_BYTES');
+      expect(error.message).toBe(
+        'ATTACHMENT_REQUEST_MAX_BYTES is malformed: expected a whole number of at least 1.',
+      );
+    }
+  });
+
   it('requires the default model to be an allowed one', () => {
     const error = errorOf({ ...base, DEFAULT_MODEL: 'gpt-4', ALLOWED_MODELS: 'gemini-2.5-pro' });
     expect(error.variable).toBe('DEFAULT_MODEL');

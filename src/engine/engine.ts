@@ -131,7 +131,12 @@ export class ConversationEngine {
 
       const prepared = await prepareTurn(this.turnContext(), turn, mode, controller.signal);
       // Counted, not named: file names and URLs are the user's content.
-      if (prepared.skipped.length > 0) log.info({ skipped: prepared.skipped.length }, 'attachments skipped');
+      if (prepared.skipped.length > 0 || prepared.omittedOlder > 0) {
+        log.info(
+          { skipped: prepared.skipped.length, omittedOlder: prepared.omittedOlder },
+          'attachments left out',
+        );
+      }
       for (const skipped of prepared.skipped) await sink.notice?.(skipped.reason).catch(() => undefined);
 
       releaseGate = await this.store.upstreamGate.acquire({

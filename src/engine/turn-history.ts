@@ -52,12 +52,18 @@ export async function prepareTurn(
   const settings = await context.settings(turn.key);
   const built = await buildMessages({
     systemPrompt: settings.systemPrompt,
-    turns: fitHistory([...earlier, userTurn], context.config.history),
+    turns: fitHistory([...earlier, userTurn], context.config.history, context.config.attachments),
     resolveFor: (ref) => context.resolverFor(ref.platform),
     limits: context.config.attachments,
     signal,
   });
-  return { model: turn.model ?? settings.model, userTurn, messages: built.messages, skipped: built.skipped };
+  return {
+    model: turn.model ?? settings.model,
+    userTurn,
+    messages: built.messages,
+    skipped: built.skipped,
+    omittedOlder: built.omittedOlder,
+  };
 }
 
 /**

@@ -160,7 +160,7 @@ describe('a refused attachment', () => {
       await logged.engine.handleTurn(turn(newKey(), 'look', { attachments: [ref] }), sink);
       expect(sink.notices.join(' ')).toContain('private-holiday.png');
       const entries = lines.map((line) => JSON.parse(line));
-      expect(entries.find((entry) => entry.msg === 'attachments skipped')).toMatchObject({ skipped: 1 });
+      expect(entries.find((entry) => entry.msg === 'attachments left out')).toMatchObject({ skipped: 1 });
       expect(lines.join('\n')).not.toContain('private-holiday');
     } finally {
       await logged.close();
