@@ -13,6 +13,7 @@ import {
   UpstreamError,
   UserInputError,
 } from '../errors.js';
+import { exceedsRetryAfterCap } from '../retry-after.js';
 
 const UPSTREAM_SENTENCES: Record<UpstreamError['code'], string> = {
   invalid_token:
@@ -52,6 +53,9 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof UserInputError || error instanceof RefusedError || error instanceof ConfigError) {
     return error.message;
+  }
+  if (error instanceof PlatformRateLimitError && exceedsRetryAfterCap(error.retryAfterMs)) {
+    return 'The chat platform is rate limiting the bot for a long while, so this reply stopped updating and could not be finished here.';
   }
   if (error instanceof PlatformRateLimitError) {
     return 'The chat platform is rate limiting the bot. Please try again shortly.';

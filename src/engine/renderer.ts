@@ -10,6 +10,8 @@
  */
 import { PlatformRateLimitError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
+import { exceedsRetryAfterCap } from '../retry-after.js';
+import { describeError } from './describe-error.js';
 import { closeOpenMarkdown, splitMessage } from './split.js';
 import type { ReasoningDisplay, ReplyPhase, ReplySink } from './types.js';
 
@@ -309,6 +311,10 @@ export class ReplyRenderer {
   }
 
   private onSinkError(error: unknown): void {
+    if (error instanceof PlatformRateLimitError && exceedsRetryAfterCap(error.retryAfterMs)) {
+      this.giveUpOnLongRateLimit(error);
+      return;
+    }
     if (error instanceof PlatformRateLimitError && ++this.rateLimitsInARow <= MAX_CONSECUTIVE_RATE_LIMITS) {
       this.stats.rateLimits++;
       this.notBefore = this.now() + error.retryAfterMs;
@@ -327,6 +333,24 @@ export class ReplyRenderer {
     }
     this.notBefore = this.now() + RETRY_BASE_MS * 2 ** (this.failures - 1);
     this.logger.warn({ err: error, attempt: this.failures }, 'reply update failed; retrying');
+  }
+
+  /**
+   * The platform asked for a wait past the cap (a day, say): waiting would hold this turn, its
+   * conversation's lock and the ending for that long. Editing stops; the answer is still saved by
+   * the engine, and the user hears why the reply stopped changing, if the platform lets us say it.
+   */
+  private giveUpOnLongRateLimit(error: PlatformRateLimitError): void {
+    this.stats.rateLimits++;
+    this.gaveUp = true;
+    this.logger.warn(
+      { retryAfterMs: error.retryAfterMs },
+      'platform asked to wait longer than the Retry-After cap; giving up on editing this reply',
+    );
+    // Not awaited: the ending must not wait on a platform that is refusing us.
+    this.sink.notice?.(describeError(error)).catch((noticeError: unknown) => {
+      this.logger.warn({ err: noticeError }, 'could not tell the user the reply stopped updating');
+    });
   }
 
   /** What every message of the reply should show right now. */

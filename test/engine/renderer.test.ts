@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describeError } from '../../src/engine/describe-error.js';
 import {
   EMPTY_ANSWER_TEXT,
   PLACEHOLDER_TEXT,
@@ -7,6 +8,8 @@ import {
   STREAMING_INDICATOR,
 } from '../../src/engine/renderer.js';
 import { findCodeFences, splitMessage } from '../../src/engine/split.js';
+import { PlatformRateLimitError } from '../../src/errors.js';
+import { MAX_RETRY_AFTER_MS } from '../../src/retry-after.js';
 import { RecordingSink } from './renderer-sink.js';
 
 beforeEach(() => {
@@ -164,6 +167,43 @@ describe('ReplyRenderer: rate limits and failures', () => {
     const final = sink.calls.at(-1)!;
     expect(final.startedAt).toBeGreaterThanOrEqual(5200);
     expect(final).toMatchObject({ text: 'All of it.', phase: 'done' });
+  });
+
+  it('honours a Retry-After of exactly the cap (60 s), then finishes the reply', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
+    sink.failures.set(1, { rateLimitMs: MAX_RETRY_AFTER_MS });
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    renderer.content('Worth the wait.');
+    await vi.advanceTimersByTimeAsync(250);
+    await settle(renderer.complete());
+    expect(sink.calls.at(-1)!.startedAt).toBeGreaterThanOrEqual(200 + MAX_RETRY_AFTER_MS);
+    expect(sink.visible()).toEqual(['Worth the wait.']);
+  });
+
+  it('a Retry-After past the cap (86,400 s) stops editing: complete() returns at once and the user is told', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
+    const notices: string[] = [];
+    const withNotice = Object.assign(sink, { notice: async (text: string) => void notices.push(text) });
+    sink.failures.set(1, { rateLimitMs: 86_400_000 });
+    const renderer = new ReplyRenderer(withNotice, { reasoningDisplay: 'status' });
+    void renderer.start();
+    renderer.content('An answer the platform will not show.');
+    await vi.advanceTimersByTimeAsync(250); // the first content edit was refused at 200 ms
+    let returned = false;
+    const ending = renderer.complete().then((ids) => {
+      returned = true;
+      return ids;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(returned).toBe(true);
+    expect(await ending).toEqual(['m1']);
+    expect(renderer.text).toBe('An answer the platform will not show.'); // kept for history
+    expect(sink.calls).toHaveLength(2); // no retry after the refusal
+    expect(renderer.stats.rateLimits).toBe(1);
+    expect(notices).toEqual([describeError(new PlatformRateLimitError(86_400_000))]);
+    expect(notices[0]).toMatch(/could not be finished/);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('gives up editing on a sink that keeps failing, and still resolves', async () => {
