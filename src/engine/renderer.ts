@@ -18,6 +18,8 @@ import type { ReasoningDisplay, ReplyPhase, ReplySink } from './types.js';
 export interface RendererOptions {
   /** How reasoning shows before the first content (config REASONING_DISPLAY). */
   reasoningDisplay: ReasoningDisplay;
+  /** Longest answer kept (config MAX_ANSWER_CHARS); past it the reply ends with a note. Default: no cap. */
+  maxAnswerChars?: number;
   /** Clock, for tests; defaults to Date.now. */
   now?: () => number;
   /** Cap for the edit interval as it doubles after rate limits; default 10 s. */
@@ -53,6 +55,13 @@ const RETRY_BASE_MS = 1_000;
 const MAX_CONSECUTIVE_RATE_LIMITS = 10;
 // In 'text' mode, show at most this much of the latest reasoning.
 const REASONING_TAIL_CHARS = 1_000;
+/** Reasoning kept in memory in 'text' mode: enough for the shown tail, not the megabytes a model may think. */
+export const REASONING_RETAINED_CHARS = 2_000;
+
+/** The line a reply cut at `maxAnswerChars` ends with. */
+export function answerCutMarker(maxAnswerChars: number): string {
+  return `_The answer was cut off at ${maxAnswerChars.toLocaleString('en-US')} characters._`;
+}
 
 interface MessageState {
   text: string;
@@ -81,6 +90,15 @@ export class ReplyRenderer {
   get text(): string {
     return this.answer;
   }
+  /** Characters of reasoning held in memory: a short tail in 'text' mode, none otherwise. */
+  get retainedReasoningChars(): number {
+    return this.reasoningText.length;
+  }
+
+  /** The answer reached `maxAnswerChars`: later content is dropped; the caller should stop the stream. */
+  get answerCut(): boolean {
+    return this.cut;
+  }
   readonly stats: RendererStats = { posts: 0, edits: 0, rateLimits: 0, skippedUnchanged: 0 };
 
   private readonly now: () => number;
@@ -90,6 +108,7 @@ export class ReplyRenderer {
   private readonly shown: MessageState[] = [];
 
   private answer = '';
+  private cut = false;
   private hasContent = false;
   private contentShown = false;
   private reasoningText = '';
@@ -161,7 +180,10 @@ export class ReplyRenderer {
 
   reasoning(delta: string): void {
     if (this.ending || this.hasContent || delta === '') return;
-    this.reasoningText += delta;
+    // Only 'text' mode shows reasoning, and only its tail: keep no more than that in memory.
+    if (this.options.reasoningDisplay === 'text') {
+      this.reasoningText = (this.reasoningText + delta).slice(-REASONING_RETAINED_CHARS);
+    }
     const first = !this.reasoningStarted;
     this.reasoningStarted = true;
     if (first) {
@@ -179,7 +201,18 @@ export class ReplyRenderer {
   }
 
   content(delta: string): void {
-    if (this.ending || delta === '') return;
+    if (this.ending || this.cut || delta === '') return;
+    const room = (this.options.maxAnswerChars ?? Number.POSITIVE_INFINITY) - this.answer.length;
+    if (delta.length > room) {
+      delta = delta.slice(0, endBeforeSurrogateSplit(delta, room));
+      this.cut = true;
+      this.logger.info(
+        { maxAnswerChars: this.options.maxAnswerChars },
+        'answer reached its size cap; cut there',
+      );
+      this.wake(false);
+      if (delta === '') return;
+    }
     this.answer += delta;
     if (!this.hasContent && /\S/.test(delta)) {
       this.hasContent = true;
@@ -387,6 +420,7 @@ export class ReplyRenderer {
 
   /** The marker line a stopped or failed reply ends with. */
   private endingLine(): string | undefined {
+    if (this.phase === 'done' && this.cut) return answerCutMarker(this.options.maxAnswerChars ?? 0);
     if (this.phase === 'stopped') return STOPPED_MARKER;
     if (this.phase === 'interrupted') return `⚠️ Interrupted: ${this.failReason}`;
     return undefined;
@@ -422,6 +456,12 @@ export class ReplyRenderer {
     this.statusTimer = undefined;
     this.typingTimer = undefined;
   }
+}
+
+/** `end`, or one less when cutting there would leave half a surrogate pair (half an emoji). */
+function endBeforeSurrogateSplit(text: string, end: number): number {
+  const last = text.charCodeAt(end - 1);
+  return end > 0 && last >= 0xd800 && last <= 0xdbff ? end - 1 : end;
 }
 
 /**

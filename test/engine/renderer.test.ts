@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { describeError } from '../../src/engine/describe-error.js';
 import {
+  answerCutMarker,
   EMPTY_ANSWER_TEXT,
   PLACEHOLDER_TEXT,
+  REASONING_RETAINED_CHARS,
   ReplyRenderer,
   STOPPED_MARKER,
   STREAMING_INDICATOR,
@@ -375,5 +377,56 @@ describe('ReplyRenderer: reasoning display', () => {
     await settle(renderer.complete());
     expect(sink.visible()).toEqual(['Visible answer']);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('ReplyRenderer: bounded memory', () => {
+  const megabyteOfReasoning = Array.from(
+    { length: 1_000 },
+    (_, i) => `${String(i).padStart(4, '0')}${'r'.repeat(1_020)}`,
+  );
+
+  it("'text' keeps only the tail of 1 MB of reasoning, and still shows the newest of it", async () => {
+    const sink = new RecordingSink({ maxMessageLength: 2000, editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'text' });
+    await started(renderer);
+    for (const delta of megabyteOfReasoning) renderer.reasoning(delta);
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(megabyteOfReasoning.join('').length).toBeGreaterThanOrEqual(1_000_000);
+    expect(renderer.retainedReasoningChars).toBeGreaterThan(0);
+    expect(renderer.retainedReasoningChars).toBeLessThanOrEqual(REASONING_RETAINED_CHARS);
+    expect(sink.visible()[0]).toMatch(/r+$/);
+    expect(sink.visible()[0]).toContain('> …');
+    renderer.content('Answer.');
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Answer.']);
+  });
+
+  it.each(['status', 'hidden'] as const)("'%s' keeps no reasoning text at all", async (mode) => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: mode });
+    await started(renderer);
+    for (const delta of megabyteOfReasoning) renderer.reasoning(delta);
+    expect(renderer.retainedReasoningChars).toBe(0);
+    renderer.content('Answer.');
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Answer.']);
+  });
+
+  it('an answer over maxAnswerChars is cut there, never inside a surrogate pair, and the reply says so', async () => {
+    const sink = new RecordingSink({ maxMessageLength: 2000, editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status', maxAnswerChars: 100 });
+    await started(renderer);
+    renderer.content('a'.repeat(99));
+    expect(renderer.answerCut).toBe(false);
+    renderer.content('😀 and more'); // the emoji's two halves would straddle the cap
+    expect(renderer.answerCut).toBe(true);
+    expect(renderer.text).toBe('a'.repeat(99));
+    renderer.content('ignored');
+    expect(renderer.text).toBe('a'.repeat(99));
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual([`${'a'.repeat(99)}\n\n${answerCutMarker(100)}`]);
+    expect(answerCutMarker(200_000)).toBe('_The answer was cut off at 200,000 characters._');
+    expect(sink.phases()).toEqual(['done']);
   });
 });
