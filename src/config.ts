@@ -23,6 +23,8 @@ const bool = z
   .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
 
 const millis = z.coerce.number().int().min(0).describe('a whole number of milliseconds');
+// A timeout of 0 would make every wait fail at once: timeouts are at least 1 ms.
+const timeoutMillis = z.coerce.number().int().min(1).describe('a whole number of milliseconds, at least 1');
 const port = z.coerce.number().int().min(0).max(65535).describe('a TCP port number (0-65535)');
 const count = z.coerce.number().int().min(1).describe('a whole number of at least 1');
 
@@ -54,9 +56,9 @@ const schema = z.object({
   STORE_PREFIX: z.string().min(1).prefault('gcb'),
   HISTORY_MAX_TURNS: count.prefault(40),
   HISTORY_MAX_CHARS: count.prefault(100_000),
-  UPSTREAM_CONNECT_TIMEOUT_MS: millis.prefault(10_000),
-  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: millis.prefault(180_000),
-  UPSTREAM_IDLE_TIMEOUT_MS: millis.prefault(60_000),
+  UPSTREAM_CONNECT_TIMEOUT_MS: timeoutMillis.prefault(10_000),
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: timeoutMillis.prefault(180_000),
+  UPSTREAM_IDLE_TIMEOUT_MS: timeoutMillis.prefault(60_000),
   UPSTREAM_MAX_RETRIES: z.coerce
     .number()
     .int()
@@ -68,7 +70,9 @@ const schema = z.object({
   REASONING_DISPLAY: z.enum(['status', 'text', 'hidden']).prefault('status'),
   ATTACHMENT_MAX_BYTES: count.prefault(20 * 1024 * 1024),
   TEXT_ATTACHMENT_MAX_BYTES: count.prefault(200 * 1024),
-  ATTACHMENT_TIMEOUT_MS: millis.prefault(30_000),
+  ATTACHMENT_TIMEOUT_MS: timeoutMillis.prefault(30_000),
+  TURN_TIMEOUT_MS: timeoutMillis.prefault(600_000),
+  MAX_ANSWER_CHARS: count.prefault(200_000),
   ATTACHMENT_REQUEST_MAX_BYTES: count.prefault(20 * 1024 * 1024),
   RATE_LIMIT_PER_MINUTE: z.coerce
     .number()
@@ -151,6 +155,10 @@ export interface Config {
     /** All attachment bytes of one request together, newest first (ATTACHMENT_REQUEST_MAX_BYTES). */
     maxRequestBytes: number;
   };
+  /** The longest a whole turn may take, lock and queue included (TURN_TIMEOUT_MS). */
+  turnTimeoutMs: number;
+  /** Longest answer kept; the stream is ended there and the user told (MAX_ANSWER_CHARS). */
+  maxAnswerChars: number;
   access: {
     ratePerMinute: number;
     allowUsers: string[];
@@ -242,6 +250,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.ATTACHMENT_TIMEOUT_MS,
       maxRequestBytes: e.ATTACHMENT_REQUEST_MAX_BYTES,
     },
+    turnTimeoutMs: e.TURN_TIMEOUT_MS,
+    maxAnswerChars: e.MAX_ANSWER_CHARS,
     access: {
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
       allowUsers: e.ALLOW_USERS,

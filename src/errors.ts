@@ -121,6 +121,19 @@ export class PlatformRateLimitError extends AppError {
   }
 }
 
+/**
+ * A whole turn ran longer than TURN_TIMEOUT_MS (an endless reasoning phase, say). The engine aborts
+ * the turn's controller with it, so the upstream request, the lock and the upstream slot are let go.
+ */
+export class TurnTimeoutError extends AppError {
+  readonly limitMs: number;
+
+  constructor(limitMs: number) {
+    super('turn_timeout', `The turn ran longer than TURN_TIMEOUT_MS (${limitMs} ms) and was aborted`);
+    this.limitMs = limitMs;
+  }
+}
+
 /** Configuration is missing or malformed; `message` is the one line printed at start-up. */
 export class ConfigError extends AppError {
   readonly variable: string;

@@ -61,6 +61,32 @@ describe('configuration', () => {
     }
   });
 
+  it.each([
+    'ATTACHMENT_TIMEOUT_MS',
+    'UPSTREAM_CONNECT_TIMEOUT_MS',
+    'UPSTREAM_FIRST_BYTE_TIMEOUT_MS',
+    'UPSTREAM_IDLE_TIMEOUT_MS',
+    'TURN_TIMEOUT_MS',
+    'MAX_ANSWER_CHARS',
+  ])('rejects %s=0, naming the variable (0 would make every wait fail at once)', (variable) => {
+    const error = errorOf({ ...base, [variable]: '0' });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(new RegExp(`^${variable} is malformed: expected .*at least 1`));
+  });
+
+  it('keeps 0 where it means something: no shutdown grace, an ephemeral port', () => {
+    const config = loadConfig({ ...base, SHUTDOWN_GRACE_MS: '0', PORT: '0' });
+    expect(config.shutdownGraceMs).toBe(0);
+    expect(config.port).toBe(0);
+  });
+
+  it('bounds a whole turn and an answer by default (10 minutes, 200,000 characters)', () => {
+    const config = loadConfig(base);
+    expect(config.turnTimeoutMs).toBe(600_000);
+    expect(config.maxAnswerChars).toBe(200_000);
+    expect(loadConfig({ ...base, TURN_TIMEOUT_MS: '1500' }).turnTimeoutMs).toBe(1500);
+  });
+
   it('requires the default model to be an allowed one', () => {
     const error = errorOf({ ...base, DEFAULT_MODEL: 'gpt-4', ALLOWED_MODELS: 'gemini-2.5-pro' });
     expect(error.variable).toBe('DEFAULT_MODEL');

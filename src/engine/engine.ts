@@ -6,7 +6,7 @@
  * writes the user turn and the answer to history together, only when the answer is complete.
  */
 import type { Config } from '../config.js';
-import { RefusedError, UserInputError } from '../errors.js';
+import { RefusedError, TurnTimeoutError, UserInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   type ConversationKey,
@@ -112,11 +112,18 @@ export class ConversationEngine {
     }
 
     this.observer?.turnStarted?.(turn.key.platform);
-    const renderer = new ReplyRenderer(sink, { reasoningDisplay: this.config.reasoningDisplay, logger: log });
+    const renderer = new ReplyRenderer(sink, {
+      reasoningDisplay: this.config.reasoningDisplay,
+      maxAnswerChars: this.config.maxAnswerChars,
+      logger: log,
+    });
     const controller = new AbortController();
     this.inFlight.add(controller);
     const onOuterAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    // A whole turn is bounded: an endless reasoning phase must not hold the lock and slot forever.
+    const turnTimeoutMs = this.config.turnTimeoutMs;
+    const turnTimer = setTimeout(() => controller.abort(new TurnTimeoutError(turnTimeoutMs)), turnTimeoutMs);
 
     let lock: HeldLock | undefined;
     let releaseGate: (() => Promise<void>) | undefined;
@@ -167,6 +174,8 @@ export class ConversationEngine {
           }
           options.onContent?.(event.text);
           renderer.content(event.text);
+          // Past MAX_ANSWER_CHARS: leaving the loop closes the upstream request; the rest is not read.
+          if (renderer.answerCut) break;
         } else if (event.type === 'usage') {
           usage = event.usage;
         }
@@ -189,7 +198,12 @@ export class ConversationEngine {
       log.info({ ms: Date.now() - startedAt, model: prepared.model, usage, traceId }, 'turn answered');
       this.finished(turn, 'done', startedAt, renderer, usage);
       return { status: 'done', messageIds, text: answer.text };
-    } catch (error) {
+    } catch (caught) {
+      // Whatever a timed-out wait threw (an AbortError, say), the turn failed for running too long.
+      const timedOut =
+        controller.signal.reason instanceof TurnTimeoutError &&
+        (caught === controller.signal.reason || isAbort(caught));
+      const error = timedOut ? controller.signal.reason : caught;
       if (isAbort(error) && controller.signal.aborted) {
         const messageIds =
           controller.signal.reason === SHUTDOWN_REASON
@@ -208,6 +222,7 @@ export class ConversationEngine {
       this.finished(turn, 'failed', startedAt, renderer, usage);
       return { status: 'failed', messageIds, error: err };
     } finally {
+      clearTimeout(turnTimer);
       if (sawContent === false) options.onReasoningStatus?.(undefined);
       options.signal?.removeEventListener('abort', onOuterAbort);
       if (this.running.get(id) === controller) this.running.delete(id);

@@ -4,6 +4,7 @@
  * proxies and the loopback emulator) and how rate limits surface.
  */
 import { Client, type ClientOptions, GatewayIntentBits, Partials, type RateLimitData } from 'discord.js';
+import { exceedsRetryAfterCap } from '../../retry-after.js';
 import { NO_MENTIONS } from './format.js';
 
 /**
@@ -23,9 +24,11 @@ const MESSAGE_ROUTE = /^\/channels\/:id\/messages(\/:id)?$/;
 /**
  * Message sends and edits reject instead of waiting in discord.js's queue when their bucket is
  * spent, so the reply renderer learns about it (and widens its interval) and later text replaces
- * the queued one. Everything else (threads, interactions, typing) keeps discord.js's queueing.
+ * the queued one. Everything else (threads, interactions, typing) keeps discord.js's queueing, but
+ * never for longer than the bot's Retry-After cap: a day-long wait would hold the turn for a day.
  */
 export function rejectMessageRateLimits(data: RateLimitData): boolean {
+  if (exceedsRetryAfterCap(Math.max(data.retryAfter, data.timeToReset))) return true;
   const method = data.method.toUpperCase();
   return (method === 'POST' || method === 'PATCH') && MESSAGE_ROUTE.test(data.route);
 }
