@@ -81,6 +81,23 @@ export function stripBotMention(content: string, botUserId: string): string {
     .trim();
 }
 
+/** What a prompt asks: its text (bot mention stripped) and the ids of its files. */
+export interface PromptFacts {
+  text: string;
+  attachmentIds: string[];
+}
+
+/**
+ * Whether a message update changed what its prompt asks. Discord sends MESSAGE_UPDATE for embed
+ * unfurls and pins too (and, after a restart, without the old version); those leave text and
+ * files as they were and must not be answered again.
+ */
+export function promptChanged(before: PromptFacts, after: PromptFacts): boolean {
+  if (before.text !== after.text) return true;
+  const ids = new Set(before.attachmentIds);
+  return ids.size !== new Set(after.attachmentIds).size || after.attachmentIds.some((id) => !ids.has(id));
+}
+
 /** An attachment as discord.js exposes it (Attachment) or as an interaction option resolves it. */
 export interface DiscordAttachmentLike {
   id: string;

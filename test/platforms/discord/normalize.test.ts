@@ -9,6 +9,7 @@ import {
   keyForPlace,
   type MessageFacts,
   onlyPingsEveryone,
+  promptChanged,
   routeMessage,
   scopeForPlace,
   stripBotMention,
@@ -156,5 +157,20 @@ describe('reply formatting', () => {
   it('fits short command answers into 2,000 characters', () => {
     expect([...fitContent('é'.repeat(2500))].length).toBe(2000);
     expect(fitContent('short')).toBe('short');
+  });
+});
+
+describe('promptChanged', () => {
+  const prompt = { text: 'look at this', attachmentIds: ['1', '2'] };
+
+  it('is false for the same text and files, in any order', () => {
+    expect(promptChanged(prompt, { text: 'look at this', attachmentIds: ['2', '1'] })).toBe(false);
+  });
+
+  it('is true when the text changed or a file was removed or added', () => {
+    expect(promptChanged(prompt, { ...prompt, text: 'look at that' })).toBe(true);
+    expect(promptChanged(prompt, { ...prompt, attachmentIds: ['1'] })).toBe(true);
+    expect(promptChanged(prompt, { ...prompt, attachmentIds: ['1', '2', '3'] })).toBe(true);
+    expect(promptChanged(prompt, { ...prompt, attachmentIds: ['1', '3'] })).toBe(true);
   });
 });
