@@ -22,6 +22,7 @@ import { DiscordCommands } from './commands.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
 import {
+  isPrivateKey,
   keyForPlace,
   keyForRootMessage,
   type MessageFacts,
@@ -347,6 +348,14 @@ export class DiscordAdapter {
           flags: MessageFlags.Ephemeral,
         });
       }
+      return;
+    }
+    if (isPrivateKey(parsed.key)) {
+      // Private answers carry no Regenerate; an old button must not answer in the open channel.
+      await interaction.reply({
+        content: 'Ask again with /ask private:true to get a new private answer.',
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     if (engine.isStreaming(parsed.key)) {

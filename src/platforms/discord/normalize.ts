@@ -171,6 +171,29 @@ export function keyForRootMessage(
   return { platform: 'discord', workspace: guildId ?? DM_WORKSPACE, channel: channelId, thread: messageId };
 }
 
+/** Marks the thread part of a private conversation's key (no Discord id starts like this). */
+const PRIVATE_THREAD_PREFIX = 'private-';
+
+/**
+ * The private conversation of one user in a channel (/ask private:true): the channel's, also when
+ * asked from one of its threads, so a thread's shared history never holds it. Its settings are the
+ * channel's. No colon in the thread part: button ids are colon-separated.
+ */
+export function privateKeyFor(place: ChannelPlace, userId: string): ConversationKey {
+  const channel = place.guildId ? (place.parentId ?? place.channelId) : place.channelId;
+  return {
+    platform: 'discord',
+    workspace: place.guildId ?? DM_WORKSPACE,
+    channel,
+    thread: `${PRIVATE_THREAD_PREFIX}${userId}`,
+  };
+}
+
+/** True for a conversation made by `privateKeyFor`: its answers are ephemeral and only its owner's. */
+export function isPrivateKey(key: ConversationKey): boolean {
+  return key.thread.startsWith(PRIVATE_THREAD_PREFIX);
+}
+
 /** Settings scope of a place: a thread's settings override its channel's. */
 export function scopeForPlace(place: ChannelPlace): {
   platform: 'discord';
