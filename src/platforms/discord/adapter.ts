@@ -17,14 +17,17 @@ import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import type { ConversationKey, Store } from '../../store/types.js';
+import type { ConversationKey, Store, Turn } from '../../store/types.js';
 import { DiscordCommands } from './commands.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
 import {
+  isPrivateKey,
   keyForPlace,
   keyForRootMessage,
   type MessageFacts,
+  type PromptFacts,
+  promptChanged,
   routeMessage,
   stripBotMention,
   threadTitle,
@@ -250,24 +253,28 @@ export class DiscordAdapter {
     });
   }
 
+  /** The prompt a message asks, for telling a real edit from an embed unfurl or a pin. */
+  private promptFactsOf(message: Message): PromptFacts {
+    return { text: this.promptOf(message), attachmentIds: [...message.attachments.keys()] };
+  }
+
   /**
    * A prompt was edited. Only the latest prompt of a conversation counts: its reply is cancelled if
    * still streaming, and the edited prompt is answered again (history drops the old version).
+   * Updates that leave the prompt as it was (embeds resolving, pins, an uncached message after a
+   * restart) are compared with the prompt being answered or kept in history, and ignored.
    */
   private async onEdit(before: Message | PartialMessage, after: Message | PartialMessage): Promise<void> {
     const message = after.partial ? await after.fetch().catch(() => undefined) : after;
     if (!message || message.author.bot || message.webhookId) return;
-    if (!before.partial && before.content === message.content) return; // embeds resolving, pins…
+    const prompt = this.promptFactsOf(message);
+    // The cached old version answers most updates without a store read.
+    if (!before.partial && !promptChanged(this.promptFactsOf(before), prompt)) return;
 
     const running = this.runner.runningFor(message.id);
-    let key = running?.key;
-    if (!key) {
-      key = await this.options.store.history.findByMessage('discord', message.id);
-      if (!key) return;
-      const history = await this.options.store.history.load(key);
-      const lastPrompt = history.findLast((turn) => turn.role === 'user');
-      if (!lastPrompt?.messageIds.includes(message.id)) return;
-    }
+    const answered = running ?? (await this.latestPromptIn(message.id));
+    if (!answered || !promptChanged(factsOfTurn(answered.turn), prompt)) return;
+    const key = answered.key;
     const refusal = this.runner.refusal(this.accessFacts(message));
     if (refusal) return;
     if (running) {
@@ -278,7 +285,7 @@ export class DiscordAdapter {
     const turn: IncomingTurn = {
       key,
       author: { id: message.author.id, name: message.member?.displayName ?? message.author.displayName },
-      text: stripBotMention(message.content, this.botId),
+      text: prompt.text,
       attachments: toAttachmentRefs(message.attachments.values(), {
         channel: message.channelId,
         message: message.id,
@@ -287,6 +294,15 @@ export class DiscordAdapter {
       mode: 'edit',
     };
     await this.runner.run(turn, this.sinkFor(target), (sentence) => this.replyInline(message, sentence));
+  }
+
+  /** The conversation whose latest prompt is this message, with that prompt; else undefined. */
+  private async latestPromptIn(messageId: string): Promise<{ key: ConversationKey; turn: Turn } | undefined> {
+    const key = await this.options.store.history.findByMessage('discord', messageId);
+    if (!key) return undefined;
+    const history = await this.options.store.history.load(key);
+    const turn = history.findLast((t) => t.role === 'user');
+    return turn?.messageIds.includes(messageId) ? { key, turn } : undefined;
   }
 
   /** Where the answer to an edited prompt goes: its thread, its DM, or the channel as a reply. */
@@ -334,6 +350,14 @@ export class DiscordAdapter {
       }
       return;
     }
+    if (isPrivateKey(parsed.key)) {
+      // Private answers carry no Regenerate; an old button must not answer in the open channel.
+      await interaction.reply({
+        content: 'Ask again with /ask private:true to get a new private answer.',
+        flags: MessageFlags.Ephemeral,
+      });
+      return;
+    }
     if (engine.isStreaming(parsed.key)) {
       await interaction.reply({
         content: 'An answer is still being written here; wait for it or press Stop first.',
@@ -362,4 +386,9 @@ export class DiscordAdapter {
       interaction.followUp({ content: sentence, flags: MessageFlags.Ephemeral }),
     );
   }
+}
+
+/** The prompt a turn (running or kept in history) asked. */
+function factsOfTurn(turn: { text: string; attachments: Array<{ id: string }> }): PromptFacts {
+  return { text: turn.text, attachmentIds: turn.attachments.map((attachment) => attachment.id) };
 }

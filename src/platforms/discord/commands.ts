@@ -24,6 +24,7 @@ import {
   type ChannelPlace,
   keyForPlace,
   keyForRootMessage,
+  privateKeyFor,
   scopeForPlace,
   threadTitle,
   toAttachmentRefs,
@@ -148,9 +149,11 @@ export class DiscordCommands {
       return this.ephemeral(interaction, describeError(this.modelError(model)));
     }
     await interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {});
-    const key =
-      this.conversationHere(interaction) ??
-      keyForRootMessage(interaction.guildId, interaction.channelId, interaction.id);
+    // A private answer continues its owner's private conversation, never the thread's shared one.
+    const key = isPrivate
+      ? privateKeyFor(this.place(interaction), interaction.user.id)
+      : (this.conversationHere(interaction) ??
+        keyForRootMessage(interaction.guildId, interaction.channelId, interaction.id));
     const channel = interaction.channel as unknown as SendableChannel | null;
     const sink = new InteractionSink({
       interaction,
@@ -268,8 +271,15 @@ export class DiscordCommands {
     );
   }
 
-  /** /reset: forgets the history of this thread or DM. */
+  /** /reset [private]: forgets the history of this thread or DM, or the caller's private conversation. */
   private async reset(interaction: Command): Promise<void> {
+    if (interaction.options.getBoolean(OPTION.private)) {
+      const key = privateKeyFor(this.place(interaction), interaction.user.id);
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      this.options.engine.stop(key);
+      await this.options.engine.reset(key);
+      return this.ephemeral(interaction, 'Done: I forgot your private conversation in this channel.');
+    }
     const key = this.conversationHere(interaction);
     if (!key)
       return this.ephemeral(interaction, 'Use /reset inside a conversation thread (or in a DM with me).');

@@ -23,6 +23,8 @@ export interface AccessFacts {
 
 interface RunningTurn {
   key: ConversationKey;
+  /** The turn being answered (an update of its prompt message is compared with it). */
+  turn: IncomingTurn;
   done: Promise<TurnOutcome>;
 }
 
@@ -63,7 +65,7 @@ export class DiscordTurnRunner {
       }
       return outcome;
     });
-    const entry = { key: turn.key, done };
+    const entry = { key: turn.key, turn, done };
     for (const id of turn.messageIds) this.running.set(id, entry);
     try {
       return await done;

@@ -75,7 +75,7 @@ export class SlackCommands {
   /** `/ask [--private] [model:<name>] <question>`: a new threaded conversation (or a private answer). */
   private async ask(command: SlashCommand, respond: RespondFn): Promise<void> {
     let text = command.text.trim();
-    const isPrivate = /^(--private|-p)\b/.test(text);
+    const isPrivate = PRIVATE_FLAG.test(text);
     if (isPrivate) text = text.replace(/^(--private|-p)\s*/, '');
     let model: string | undefined;
     const [first, rest] = splitCommandText(text);
@@ -94,21 +94,24 @@ export class SlackCommands {
     const team = command.team_id;
 
     if (isPrivate) {
-      const key: ConversationKey = {
-        platform: 'slack',
-        workspace: team,
-        channel: command.channel_id,
-        thread: `private:${command.user_id}`,
-      };
       const turn: IncomingTurn = {
-        key,
+        key: privateKey(command),
         author,
         text,
         attachments: [],
         messageIds: [`ask:${command.trigger_id}`],
         ...(model ? { model } : {}),
       };
-      const outcome = await this.deps.engine.handleTurn(turn, new EphemeralAnswerSink(respond));
+      const { client } = this.deps.replies.deps;
+      const sink = new EphemeralAnswerSink({
+        respond,
+        postEphemeral: (part) =>
+          withRateLimitRetry(() =>
+            client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: part }),
+          ),
+        logger: this.deps.logger,
+      });
+      const outcome = await this.deps.engine.handleTurn(turn, sink);
       if (outcome.status === 'refused') await say(respond, 'ephemeral', describeError(outcome.error));
       return;
     }
@@ -208,13 +211,23 @@ export class SlackCommands {
     );
   }
 
-  /** `/gemini-reset [thread link]`: forgets a thread's history (in a DM: the DM's conversation). */
+  /**
+   * `/gemini-reset [thread link | --private]`: forgets a thread's history (in a DM: the DM's
+   * conversation), or with `--private` the caller's private conversation in this channel.
+   */
   private async reset(command: SlashCommand, respond: RespondFn): Promise<void> {
+    if (PRIVATE_FLAG.test(command.text.trim())) {
+      const key = privateKey(command);
+      this.deps.engine.stop(key);
+      await this.deps.engine.reset(key);
+      await say(respond, 'ephemeral', 'Done: I forgot your private conversation in this channel.');
+      return;
+    }
     const key = this.conversationFromCommand(command);
     if (!key) {
       throw new UserInputError(
         'bad_argument',
-        `Which thread? Use ${this.names.reset} <link to a message in the thread> (Copy link on the thread's first message).`,
+        `Which thread? Use ${this.names.reset} <link to a message in the thread> (Copy link on the thread's first message), or ${this.names.reset} --private for your private conversation here.`,
       );
     }
     await this.deps.engine.reset(key);
@@ -248,7 +261,7 @@ export class SlackCommands {
         `• ${n.ask} <question> asks in this channel; ${n.ask} --private <question> answers only you.`,
         `• ${n.model} [name|reset] shows or sets this channel's model.`,
         `• ${n.system} [prompt|reset] shows or (admins) sets this channel's system prompt.`,
-        `• ${n.reset} <thread link> forgets a thread's history; ${n.usage} shows token usage.`,
+        `• ${n.reset} <thread link> forgets a thread's history (${n.reset} --private: your private one here); ${n.usage} shows token usage.`,
         '• The ⏹ Stop button ends an answer; 🔄 Regenerate answers again.',
       ].join('\n'),
     );
@@ -290,6 +303,22 @@ export class SlackCommands {
     this.adminCache.set(userId, { admin, until: Date.now() + ADMIN_CACHE_MS });
     return admin;
   }
+}
+
+/** `--private` (or `-p`) first in a command's text: the caller's private conversation. */
+const PRIVATE_FLAG = /^(--private|-p)\b/;
+
+/**
+ * The caller's private conversation in a channel (/ask --private): its own thread key, so no
+ * shared thread's history ever holds it.
+ */
+function privateKey(command: SlashCommand): ConversationKey {
+  return {
+    platform: 'slack',
+    workspace: command.team_id,
+    channel: command.channel_id,
+    thread: `private:${command.user_id}`,
+  };
 }
 
 function say(respond: RespondFn, responseType: 'ephemeral' | 'in_channel', text: string): Promise<unknown> {

@@ -237,6 +237,25 @@ export class DiscordEmulator {
     return message;
   }
 
+  /**
+   * Discord resolved a link preview: MESSAGE_UPDATE with the embed added. The content and
+   * `edited_timestamp` stay as they were; nobody edited anything.
+   */
+  unfurlEmbed(messageId: string, embed: Record<string, unknown>): EmuMessage {
+    const message = this.requireMessage(messageId);
+    message.embeds = [...message.embeds, embed];
+    this.gateway.dispatch('MESSAGE_UPDATE', this.wireFromUser(message));
+    return message;
+  }
+
+  /** Someone pinned a message: MESSAGE_UPDATE with `pinned: true`, content and edit time unchanged. */
+  pinMessage(messageId: string): EmuMessage {
+    const message = this.requireMessage(messageId);
+    message.pinned = true;
+    this.gateway.dispatch('MESSAGE_UPDATE', this.wireFromUser(message));
+    return message;
+  }
+
   /** A user runs a slash command or presses a button: INTERACTION_CREATE. */
   interaction(input: InteractionInput): EmuInteraction {
     const channel = this.requireChannel(input.channelId);
@@ -352,6 +371,12 @@ export class DiscordEmulator {
     await this.gateway.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private requireMessage(messageId: string): EmuMessage {
+    const message = this.state.messages.get(messageId);
+    if (!message) throw new Error(`emulator: no message ${messageId}`);
+    return message;
   }
 
   private requireChannel(channelId: string): EmuChannel {

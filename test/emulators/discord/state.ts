@@ -48,6 +48,8 @@ export interface EmuMessage {
   /** Every content this message had, first to last (for edit-cadence assertions). */
   history: Array<{ at: number; content: string }>;
   deleted?: boolean;
+  /** Pinned to its channel (someone pressed Pin). */
+  pinned?: boolean;
   /** The interaction this message answers (original response or follow-up), when it does. */
   interaction_token?: string;
 }
@@ -176,7 +178,7 @@ export function toWireMessage(message: EmuMessage): Record<string, unknown> {
     author: toWireUser(message.author),
     mentions: message.mentions.map(toWireUser),
     tts: false,
-    pinned: false,
+    pinned: message.pinned ?? false,
   };
 }
 

@@ -57,6 +57,8 @@ export interface EmulatedEphemeral {
   via: 'postEphemeral' | 'response_url';
   responseType: string | undefined;
   at: number;
+  /** The response_url it was posted to (response_url answers only). */
+  responseUrl?: string;
 }
 
 /** The workspace's state; the server mutates it, tests read it. */

@@ -22,6 +22,11 @@ export interface DiscordBot {
   client: Client;
   /** Added to the bot's clock (attachment URL expiry). */
   clock: { offsetMs: number };
+  /**
+   * Stops the Discord side and starts it again on the same store, as a redeploy does: a new client
+   * with an empty message cache, logged in afresh. `handle` and `client` then name the new ones.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,30 +55,37 @@ export async function startDiscordBot(
   });
   const clock = { offsetMs: 0 };
   let client: Client | undefined;
-  const handle = await startDiscord({
-    config: te.config,
-    engine: te.engine,
-    store: te.store,
-    // DEBUG_DISCORD_TESTS=1 shows the adapter's log while debugging a test.
-    logger: process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger,
-    now: () => Date.now() + clock.offsetMs,
-    ...(options.realisticRateLimits ? {} : { editBudget: roomy }),
-    onClient: (c) => {
-      client = c;
-    },
-  });
-  return {
+  const start = () =>
+    startDiscord({
+      config: te.config,
+      engine: te.engine,
+      store: te.store,
+      // DEBUG_DISCORD_TESTS=1 shows the adapter's log while debugging a test.
+      logger: process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger,
+      now: () => Date.now() + clock.offsetMs,
+      ...(options.realisticRateLimits ? {} : { editBudget: roomy }),
+      onClient: (c) => {
+        client = c;
+      },
+    });
+  const bot: DiscordBot = {
     discord,
     te,
-    handle,
+    handle: await start(),
     client: client!,
     clock,
+    async restart() {
+      await bot.handle.stop();
+      bot.handle = await start();
+      bot.client = client!;
+    },
     async close() {
-      await handle.stop();
+      await bot.handle.stop();
       await te.close();
       await discord.close();
     },
   };
+  return bot;
 }
 
 /** The bot's final reply text in a channel: every bot message after `after`, joined. */
