@@ -14,6 +14,8 @@ interface LockQueue {
   waiters: Waiter[];
 }
 
+const NEVER_LOST = new AbortController().signal;
+
 export class InProcessLocks implements ConversationLocks {
   readonly #queues = new Map<string, LockQueue>();
   #lastToken = 0;
@@ -49,6 +51,10 @@ export class InProcessLocks implements ConversationLocks {
     });
   }
 
+  async isHeld(id: string): Promise<boolean> {
+    return this.#queues.get(id)?.held ?? false;
+  }
+
   /** Conversations with a holder or waiters (for tests and leak checks). */
   get busyCount(): number {
     return this.#queues.size;
@@ -59,9 +65,13 @@ export class InProcessLocks implements ConversationLocks {
     const token = ++this.#lastToken;
     return {
       token,
+      fence: { key: id, holder: String(token), token },
+      // Nothing takes a lock from its holder in one process: it is held until released.
+      signal: NEVER_LOST,
       get held() {
         return held;
       },
+      confirm: async () => held,
       release: async () => {
         if (!held) return;
         held = false;
