@@ -245,12 +245,14 @@ export class ConversationEngine {
     const id = conversationId(key);
     if (this.cancel(id, options.messageId)) return true;
     try {
+      // Asked before publishing: the instance that stops the turn may release the lock at once.
+      const runningElsewhere = await this.store.locks.isHeld(id);
       await this.store.stopSignals.publish({
         conversation: id,
         ...(options.messageId === undefined ? {} : { messageId: options.messageId }),
         origin: this.instanceId,
       });
-      return await this.store.locks.isHeld(id);
+      return runningElsewhere;
     } catch (err) {
       this.logger.warn({ err, conversation: id }, 'could not send the stop request to other instances');
       return false;

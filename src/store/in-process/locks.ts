@@ -14,8 +14,6 @@ interface LockQueue {
   waiters: Waiter[];
 }
 
-const NEVER_LOST = new AbortController().signal;
-
 export class InProcessLocks implements ConversationLocks {
   readonly #queues = new Map<string, LockQueue>();
   #lastToken = 0;
@@ -66,8 +64,9 @@ export class InProcessLocks implements ConversationLocks {
     return {
       token,
       fence: { key: id, holder: String(token), token },
-      // Nothing takes a lock from its holder in one process: it is held until released.
-      signal: NEVER_LOST,
+      // Nothing takes a lock from its holder in one process: this signal never aborts. One per lock,
+      // not one shared, so listeners of many concurrent turns never pile up on a single signal.
+      signal: new AbortController().signal,
       get held() {
         return held;
       },
