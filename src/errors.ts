@@ -134,6 +134,16 @@ export class TurnTimeoutError extends AppError {
   }
 }
 
+/**
+ * The conversation lock expired and may have passed to another holder before this turn was saved
+ * (the instance froze past the lock's TTL, or lost Redis). Its answer must not be written.
+ */
+export class LockLostError extends AppError {
+  constructor(message = 'the conversation lock was lost before the turn was saved') {
+    super('lock_lost', message);
+  }
+}
+
 /** Configuration is missing or malformed; `message` is the one line printed at start-up. */
 export class ConfigError extends AppError {
   readonly variable: string;

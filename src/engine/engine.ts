@@ -5,8 +5,9 @@
  * from history within the budget, streams the answer through the `ReplyRenderer` into the sink and
  * writes the user turn and the answer to history together, only when the answer is complete.
  */
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { RefusedError, TurnTimeoutError, UserInputError } from '../errors.js';
+import { LockLostError, RefusedError, TurnTimeoutError, UserInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   type ConversationKey,
@@ -31,6 +32,8 @@ export interface EngineDependencies {
   logger: Logger;
   resolvers?: Partial<Record<PlatformName, AttachmentResolver>>;
   observer?: EngineObserver;
+  /** How long a crashed instance blocks a conversation (default 30 s; short in tests). */
+  lockTtlMs?: number;
 }
 
 /** Hooks for metrics (src/ops): the engine reports, it does not know Prometheus. */
@@ -70,6 +73,11 @@ export class ConversationEngine {
   private readonly running = new Map<string, AbortController>();
   /** Every turn past its checks, streaming or still waiting for the lock or the queue (shutdown). */
   private readonly inFlight = new Set<AbortController>();
+  /** Every turn in flight by conversation and prompt message id, so an edit cancels only its own. */
+  private readonly byPrompt = new Map<string, AbortController>();
+  /** Tells this engine's stop requests apart from other instances' (it acts on its own at once). */
+  private readonly instanceId = randomUUID();
+  private readonly lockTtlMs: number;
   private accepting = true;
 
   constructor(deps: EngineDependencies) {
@@ -79,6 +87,10 @@ export class ConversationEngine {
     this.logger = deps.logger;
     this.observer = deps.observer;
     this.allowedModels = deps.config.models.allowed;
+    this.lockTtlMs = deps.lockTtlMs ?? LOCK_TTL_MS;
+    deps.store.stopSignals.subscribe((request) => {
+      if (request.origin !== this.instanceId) this.cancel(request.conversation, request.messageId);
+    });
     for (const [platform, resolver] of Object.entries(deps.resolvers ?? {})) {
       if (resolver) this.resolvers.set(platform as PlatformName, resolver);
     }
@@ -119,6 +131,9 @@ export class ConversationEngine {
     });
     const controller = new AbortController();
     this.inFlight.add(controller);
+    const promptKeys = turn.messageIds.map((messageId) => promptKey(id, messageId));
+    for (const key of promptKeys) this.byPrompt.set(key, controller);
+    const onLockLost = () => controller.abort(lock?.signal.reason);
     const onOuterAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     // A whole turn is bounded: an endless reasoning phase must not hold the lock and slot forever.
@@ -133,7 +148,10 @@ export class ConversationEngine {
     try {
       await renderer.start();
       if (this.running.has(id)) renderer.status('Waiting for the previous answer in this thread…');
-      lock = await this.store.locks.acquire(id, { ttlMs: LOCK_TTL_MS, signal: controller.signal });
+      lock = await this.store.locks.acquire(id, { ttlMs: this.lockTtlMs, signal: controller.signal });
+      // A lost lock means another instance may be answering this conversation: stop at once.
+      lock.signal.addEventListener('abort', onLockLost, { once: true });
+      if (lock.signal.aborted) onLockLost();
       this.running.set(id, controller);
 
       const prepared = await prepareTurn(this.turnContext(), turn, mode, controller.signal);
@@ -182,6 +200,9 @@ export class ConversationEngine {
       }
       await releaseGate();
       releaseGate = undefined;
+      // An instance frozen past the lock's TTL learns here that it lost it (its renewals did not
+      // run): the reply ends interrupted, not done. The save below is fenced for the rest.
+      if (!(await lock.confirm())) throw lock.signal.reason ?? new LockLostError();
 
       const messageIds = await renderer.complete();
       const answer: Turn = {
@@ -194,16 +215,16 @@ export class ConversationEngine {
         model: prepared.model,
         ...(usage ? { usage } : {}),
       };
-      await saveTurn(this.store, turn, mode, prepared.userTurn, answer, usage, sink, log);
+      await saveTurn(this.store, turn, mode, prepared.userTurn, answer, usage, sink, log, lock);
       log.info({ ms: Date.now() - startedAt, model: prepared.model, usage, traceId }, 'turn answered');
       this.finished(turn, 'done', startedAt, renderer, usage);
       return { status: 'done', messageIds, text: answer.text };
     } catch (caught) {
-      // Whatever a timed-out wait threw (an AbortError, say), the turn failed for running too long.
-      const timedOut =
-        controller.signal.reason instanceof TurnTimeoutError &&
-        (caught === controller.signal.reason || isAbort(caught));
-      const error = timedOut ? controller.signal.reason : caught;
+      // Whatever a timed-out wait threw (an AbortError, say), the turn failed for running too long;
+      // aborted for a lost lock, it failed too: a failure to explain, not a Stop.
+      const reason: unknown = controller.signal.reason;
+      const timedOut = reason instanceof TurnTimeoutError && (caught === reason || isAbort(caught));
+      const error = timedOut || reason instanceof LockLostError ? reason : caught;
       if (isAbort(error) && controller.signal.aborted) {
         const messageIds =
           controller.signal.reason === SHUTDOWN_REASON
@@ -225,6 +246,8 @@ export class ConversationEngine {
       clearTimeout(turnTimer);
       if (sawContent === false) options.onReasoningStatus?.(undefined);
       options.signal?.removeEventListener('abort', onOuterAbort);
+      lock?.signal.removeEventListener('abort', onLockLost);
+      for (const key of promptKeys) if (this.byPrompt.get(key) === controller) this.byPrompt.delete(key);
       if (this.running.get(id) === controller) this.running.delete(id);
       await releaseGate?.().catch(() => undefined);
       await lock?.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
@@ -233,9 +256,33 @@ export class ConversationEngine {
     }
   }
 
-  /** Cancels the reply streaming in this conversation. False when nothing is running. */
-  stop(key: ConversationKey): boolean {
-    const controller = this.running.get(conversationId(key));
+  /**
+   * Cancels the reply streaming in this conversation, on this instance or any other sharing the
+   * store. With `messageId` (an edited prompt), only the turn answering that prompt, streaming or
+   * still queued. False when nothing is running in the conversation.
+   */
+  async stop(key: ConversationKey, options: { messageId?: string } = {}): Promise<boolean> {
+    const id = conversationId(key);
+    if (this.cancel(id, options.messageId)) return true;
+    try {
+      // Asked before publishing: the instance that stops the turn may release the lock at once.
+      const runningElsewhere = await this.store.locks.isHeld(id);
+      await this.store.stopSignals.publish({
+        conversation: id,
+        ...(options.messageId === undefined ? {} : { messageId: options.messageId }),
+        origin: this.instanceId,
+      });
+      return runningElsewhere;
+    } catch (err) {
+      this.logger.warn({ err, conversation: id }, 'could not send the stop request to other instances');
+      return false;
+    }
+  }
+
+  /** Cancels a turn running on this instance; see `stop`. */
+  private cancel(id: string, messageId: string | undefined): boolean {
+    const controller =
+      messageId === undefined ? this.running.get(id) : this.byPrompt.get(promptKey(id, messageId));
     if (!controller) return false;
     controller.abort(new DOMException('Stopped by the user', 'AbortError'));
     return true;
@@ -375,4 +422,9 @@ export class ConversationEngine {
       rateLimits: renderer.stats.rateLimits,
     });
   }
+}
+
+/** The `byPrompt` key of a turn: its conversation and one of its prompt's message ids. */
+function promptKey(conversation: string, messageId: string): string {
+  return `${conversation}\n${messageId}`;
 }

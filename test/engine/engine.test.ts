@@ -216,14 +216,14 @@ describe('stop, regenerate and edit', () => {
     const running = t.engine.handleTurn(turn(key, 'long please'), sink);
     await waitFor(() => sink.shown().includes('w3'));
     expect(t.engine.isStreaming(key)).toBe(true);
-    expect(t.engine.stop(key)).toBe(true);
+    expect(await t.engine.stop(key)).toBe(true);
     const outcome = await running;
     expect(outcome.status).toBe('stopped');
     expect(sink.lastPhase()).toBe('stopped');
     expect(sink.shown()).not.toContain('w199');
     await waitFor(() => t.emulator.activeStreams === 0);
     expect(await t.store.history.load(key)).toEqual([]);
-    expect(t.engine.stop(key)).toBe(false);
+    expect(await t.engine.stop(key)).toBe(false);
   });
 
   it('Regenerate answers the last prompt again and replaces the last answer', async () => {

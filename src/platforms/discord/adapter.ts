@@ -278,7 +278,8 @@ export class DiscordAdapter {
     const refusal = this.runner.refusal(this.accessFacts(message));
     if (refusal) return;
     if (running) {
-      this.options.engine.stop(running.key);
+      // Only this prompt's turn: it may still be queued behind another user's streaming answer.
+      await this.options.engine.stop(running.key, { messageId: message.id });
       await running.done.catch(() => undefined);
     }
     const target = await this.editTarget(message, key);
@@ -342,7 +343,7 @@ export class DiscordAdapter {
     const { engine } = this.options;
     if (parsed.action === 'stop') {
       await interaction.deferUpdate();
-      if (!engine.stop(parsed.key)) {
+      if (!(await engine.stop(parsed.key))) {
         await interaction.followUp({
           content: 'That answer is already finished.',
           flags: MessageFlags.Ephemeral,

@@ -276,7 +276,7 @@ export class DiscordCommands {
     if (interaction.options.getBoolean(OPTION.private)) {
       const key = privateKeyFor(this.place(interaction), interaction.user.id);
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-      this.options.engine.stop(key);
+      await this.options.engine.stop(key);
       await this.options.engine.reset(key);
       return this.ephemeral(interaction, 'Done: I forgot your private conversation in this channel.');
     }
@@ -284,7 +284,7 @@ export class DiscordCommands {
     if (!key)
       return this.ephemeral(interaction, 'Use /reset inside a conversation thread (or in a DM with me).');
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    this.options.engine.stop(key);
+    await this.options.engine.stop(key);
     await this.options.engine.reset(key);
     await this.ephemeral(interaction, 'Done: I forgot this conversation. The next message starts afresh.');
   }
@@ -292,7 +292,7 @@ export class DiscordCommands {
   /** /stop: cancels the answer being written in this thread or DM. */
   private async stop(interaction: Command): Promise<void> {
     const key = this.conversationHere(interaction);
-    const stopped = key ? this.options.engine.stop(key) : false;
+    const stopped = key ? await this.options.engine.stop(key) : false;
     await this.ephemeral(interaction, stopped ? 'Stopped.' : 'Nothing is being written here right now.');
   }
 

@@ -78,7 +78,7 @@ export class SlackAdapter {
       const key = this.keyFromButton(body, (action as { value?: string }).value);
       const user = (body as { user?: { id?: string } }).user?.id;
       if (!key || !user) return;
-      if (!this.deps.engine.stop(key)) {
+      if (!(await this.deps.engine.stop(key))) {
         await this.deps.replies.tellPrivately(
           key.channel,
           user,

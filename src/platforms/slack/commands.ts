@@ -218,7 +218,7 @@ export class SlackCommands {
   private async reset(command: SlashCommand, respond: RespondFn): Promise<void> {
     if (PRIVATE_FLAG.test(command.text.trim())) {
       const key = privateKey(command);
-      this.deps.engine.stop(key);
+      await this.deps.engine.stop(key);
       await this.deps.engine.reset(key);
       await say(respond, 'ephemeral', 'Done: I forgot your private conversation in this channel.');
       return;

@@ -194,6 +194,37 @@ describe('what the bot shows', () => {
     expect(userTexts(te.emulator.requests[1]!.body)).toEqual(['two']);
   });
 
+  it("an edit of a prompt still queued cancels only that prompt's turn, not the answer streaming", async () => {
+    const { discord, te } = bot;
+    const prompt = discord.sendMessage({
+      channelId: discord.channels.general,
+      content: `${mention()} first`,
+    });
+    const thread = await discord.waitFor('thread', () => discord.threadOf(prompt.id));
+    await replyFinished(discord, thread.id, 1);
+    // Ada's next answer streams slowly; Grace asks meanwhile, then edits her queued prompt.
+    te.emulator.enqueue({ content: Array.from({ length: 30 }, (_, i) => `s${i} `), chunkDelayMs: 40 });
+    discord.sendMessage({ channelId: thread.id, content: 'slow one' });
+    await discord.waitFor('the slow answer streaming', () =>
+      discord.botMessagesIn(thread.id).find((m) => m.content.includes('s2 ')),
+    );
+    const grace = { id: '100000000000000077', username: 'grace' };
+    const queued = discord.sendMessage({ channelId: thread.id, content: 'queued question', author: grace });
+    await discord.waitFor('the queued turn registered', () =>
+      bot.te.engine.turnsInFlight >= 2 ? true : undefined,
+    );
+    discord.editMessage(queued.id, 'edited question');
+
+    await discord.waitFor('the edited prompt answered', () =>
+      botText(discord, thread.id).includes('Echo: edited question') ? true : undefined,
+    );
+    const slow = discord.botMessagesIn(thread.id).find((m) => m.content.includes('s0 '));
+    expect(slow?.content).toContain('s29');
+    expect(slow?.content).not.toContain('Stopped');
+    expect(hasButton(slow!, 'Regenerate')).toBe(true);
+    expect(userTexts(te.emulator.requests.at(-1)!.body)).toEqual(['first', 'slow one', 'edited question']);
+  });
+
   it('refuses a user on the block list inline, without asking the model', async () => {
     const { discord, te } = bot;
     const blocked = { id: '100000000000000099', username: 'mallory' };
