@@ -71,6 +71,8 @@ export class ConversationEngine {
   private readonly resolvers = new Map<PlatformName, AttachmentResolver>();
   /** The reply streaming now in each conversation, so Stop can cancel it. */
   private readonly running = new Map<string, AbortController>();
+  /** Turns whose answer is complete and is being shown as done and saved: no longer stoppable. */
+  private readonly finishing = new Map<string, AbortController>();
   /** Every turn past its checks, streaming or still waiting for the lock or the queue (shutdown). */
   private readonly inFlight = new Set<AbortController>();
   /** Every turn in flight by conversation and prompt message id, so an edit cancels only its own. */
@@ -203,6 +205,10 @@ export class ConversationEngine {
       // An instance frozen past the lock's TTL learns here that it lost it (its renewals did not
       // run): the reply ends interrupted, not done. The save below is fenced for the rest.
       if (!(await lock.confirm())) throw lock.signal.reason ?? new LockLostError();
+      // The answer is whole: from the 'done' edit on (which shows Regenerate) the turn is only
+      // being saved. A Stop now would throw a finished answer away, and Regenerate must queue.
+      if (this.running.get(id) === controller) this.running.delete(id);
+      this.finishing.set(id, controller);
 
       const messageIds = await renderer.complete();
       const answer: Turn = {
@@ -249,6 +255,7 @@ export class ConversationEngine {
       lock?.signal.removeEventListener('abort', onLockLost);
       for (const key of promptKeys) if (this.byPrompt.get(key) === controller) this.byPrompt.delete(key);
       if (this.running.get(id) === controller) this.running.delete(id);
+      if (this.finishing.get(id) === controller) this.finishing.delete(id);
       await releaseGate?.().catch(() => undefined);
       await lock?.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
       // Last: shutdown closes the store once no turn is in flight, so the lock must be gone by then.
@@ -264,6 +271,8 @@ export class ConversationEngine {
   async stop(key: ConversationKey, options: { messageId?: string } = {}): Promise<boolean> {
     const id = conversationId(key);
     if (this.cancel(id, options.messageId)) return true;
+    // This instance holds the lock only to save a finished answer: nothing is left to stop.
+    if (options.messageId === undefined && this.finishing.has(id) && !this.running.has(id)) return false;
     try {
       // Asked before publishing: the instance that stops the turn may release the lock at once.
       const runningElsewhere = await this.store.locks.isHeld(id);
@@ -283,7 +292,7 @@ export class ConversationEngine {
   private cancel(id: string, messageId: string | undefined): boolean {
     const controller =
       messageId === undefined ? this.running.get(id) : this.byPrompt.get(promptKey(id, messageId));
-    if (!controller) return false;
+    if (!controller || this.finishing.get(id) === controller) return false;
     controller.abort(new DOMException('Stopped by the user', 'AbortError'));
     return true;
   }

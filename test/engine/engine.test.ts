@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { IncomingTurn } from '../../src/engine/types.js';
+import type { IncomingTurn, ReplyPhase } from '../../src/engine/types.js';
 import { RefusedError, UserInputError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { ConversationKey } from '../../src/store/types.js';
@@ -237,6 +237,26 @@ describe('stop, regenerate and edit', () => {
     expect(rolesAndText(t.emulator.requests[1]!.body.messages)).toEqual(['system:Be brief.', 'user:tell me']);
     const history = await t.store.history.load(key);
     expect(history.map((h) => h.text)).toEqual(['tell me', 'A better answer']);
+  });
+
+  it('once the reply shows done (and Regenerate), the turn no longer counts as streaming nor can be stopped', async () => {
+    const key = newKey();
+    const seenAtDone: Array<{ streaming: boolean; stopped: boolean }> = [];
+    // A platform shows Regenerate with the 'done' edit; a user may press it at once, while the turn
+    // is still being saved. Adapters refuse Regenerate while `isStreaming`, and a Stop then would
+    // throw away a finished answer.
+    const sink = new (class extends RecordingSink {
+      override async edit(id: string, text: string, phase: ReplyPhase): Promise<void> {
+        await super.edit(id, text, phase);
+        if (phase === 'done') {
+          seenAtDone.push({ streaming: t.engine.isStreaming(key), stopped: await t.engine.stop(key) });
+        }
+      }
+    })();
+    const outcome = await t.engine.handleTurn(turn(key, 'tell me'), sink);
+    expect(outcome.status).toBe('done');
+    expect(seenAtDone).toEqual([{ streaming: false, stopped: false }]);
+    expect((await t.store.history.load(key)).map((h) => h.text)).toEqual(['tell me', 'Echo: tell me']);
   });
 
   it('an edited prompt is answered again and replaces that turn and what followed', async () => {
