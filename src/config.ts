@@ -82,6 +82,8 @@ const schema = z.object({
   ALLOW_CHANNELS: list.prefault(''),
   BLOCK_CHANNELS: list.prefault(''),
   ADMIN_USERS: list.prefault(''),
+  ALLOW_GUILDS: list.prefault(''),
+  ALLOW_TEAMS: list.prefault(''),
   ALLOW_DMS: bool.prefault('true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
   PORT: port.prefault(3000),
@@ -153,6 +155,10 @@ export interface Config {
     allowChannels: string[];
     blockChannels: string[];
     adminUsers: string[];
+    /** Discord guild ids the bot serves (install scope); empty = any. */
+    allowGuilds: string[];
+    /** Slack team ids the bot serves (install scope); empty = any. */
+    allowTeams: string[];
     allowDms: boolean;
   };
   logLevel: Env['LOG_LEVEL'];
@@ -243,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowChannels: e.ALLOW_CHANNELS,
       blockChannels: e.BLOCK_CHANNELS,
       adminUsers: e.ADMIN_USERS,
+      allowGuilds: e.ALLOW_GUILDS,
+      allowTeams: e.ALLOW_TEAMS,
       allowDms: e.ALLOW_DMS,
     },
     logLevel: e.LOG_LEVEL,

@@ -9,6 +9,7 @@ import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { ConfigError } from '../../errors.js';
 import type { PlatformDependencies, PlatformHandle } from '../types.js';
 import { SlackAdapter } from './adapter.js';
+import { SlackAdmins } from './admins.js';
 import { boltLogger } from './bolt-logger.js';
 import { DEFAULT_COMMAND_NAMES, type SlackCommandNames, SlackCommands } from './commands.js';
 import { SlackReplies } from './reply.js';
@@ -105,6 +106,7 @@ export async function startSlack(
     logger,
     replies,
     identity,
+    admins: new SlackAdmins(app.client, deps.config.access.adminUsers),
   };
   const adapter = new SlackAdapter(adapterDeps);
   adapter.register();

@@ -9,6 +9,7 @@ import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
+import { conversationId } from '../../store/types.js';
 import { NativeStreamingSupport, SlackNativeStreamSink } from './native-stream-sink.js';
 import {
   APPEND_STREAM_BUDGET,
@@ -24,6 +25,8 @@ export class SlackReplies {
   readonly updateBudget: WorkspaceBudget;
   readonly appendBudget: WorkspaceBudget;
   readonly nativeSupport = new NativeStreamingSupport();
+  /** Who asked each reply being answered now (by conversation id), for Stop's "only the asker". */
+  private readonly askers = new Map<string, string>();
 
   constructor(
     readonly deps: {
@@ -78,13 +81,27 @@ export class SlackReplies {
             .catch((error: unknown) => log.debug({ err: error }, 'assistant status not set'))
         : undefined;
 
-    const outcome = await engine.handleTurn(turn, sink, {
-      ...(onContent ? { onContent } : {}),
-      onReasoningStatus: (text) => void setStatus(text ?? ''),
-    });
+    // A regenerated answer stays the original asker's (history's last prompt says who that is).
+    const id = conversationId(turn.key);
+    const tracked = turn.mode !== 'regenerate';
+    if (tracked) this.askers.set(id, turn.author.id);
+    let outcome: TurnOutcome;
+    try {
+      outcome = await engine.handleTurn(turn, sink, {
+        ...(onContent ? { onContent } : {}),
+        onReasoningStatus: (text) => void setStatus(text ?? ''),
+      });
+    } finally {
+      if (tracked && this.askers.get(id) === turn.author.id) this.askers.delete(id);
+    }
     if (outcome.status === 'refused')
       await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
     return outcome;
+  }
+
+  /** The person whose prompt is being answered in this conversation right now, if any. */
+  askerOf(conversation: string): string | undefined {
+    return this.askers.get(conversation);
   }
 
   /** An ephemeral line to one person (refusals, bad arguments). Failures are logged, not thrown. */
