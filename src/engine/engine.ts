@@ -313,9 +313,20 @@ export class ConversationEngine {
           'rate_limited',
           `You are sending messages faster than ${limit} per minute. Please wait ${seconds}s and try again.`,
           decision.retryAfterMs,
+          { quiet: !(await this.firstRefusalInWindow(turn, decision.retryAfterMs)) },
         );
       }
     }
+  }
+
+  /**
+   * One spoken rate-limit refusal per user per window, remembered in the store so it holds across
+   * instances; later ones are quiet. Without the store, speaking twice beats never speaking.
+   */
+  private firstRefusalInWindow(turn: IncomingTurn, windowLeftMs: number): Promise<boolean> {
+    return this.store.dedupe
+      .claim(`rate-refused:${turn.key.platform}:${turn.author.id}`, Math.max(1, windowLeftMs))
+      .catch(() => true);
   }
 
   private turnContext(): TurnContext {

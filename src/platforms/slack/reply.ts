@@ -8,6 +8,7 @@ import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js';
+import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { conversationId } from '../../store/types.js';
 import { NativeStreamingSupport, SlackNativeStreamSink } from './native-stream-sink.js';
@@ -19,6 +20,9 @@ import {
 } from './update-budget.js';
 import { SlackUpdateSink } from './update-sink.js';
 import { withRateLimitRetry } from './web-api.js';
+
+/** Slack's name for ⏳, put on rate-limited messages after the window's one refusal. */
+const RATE_LIMITED_REACTION = 'hourglass_flowing_sand';
 
 /** What every reply in this process shares: the client, the per-workspace budgets, what streaming is known to work. */
 export class SlackReplies {
@@ -94,9 +98,27 @@ export class SlackReplies {
     } finally {
       if (tracked && this.askers.get(id) === turn.author.id) this.askers.delete(id);
     }
-    if (outcome.status === 'refused')
-      await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
+    if (outcome.status === 'refused') {
+      if (outcome.error instanceof RefusedError && outcome.error.quiet)
+        await this.reactQuietly(turn, where.channel);
+      else
+        await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
+    }
     return outcome;
+  }
+
+  /**
+   * The rate limit again in the same window: the user was told once, so later messages only get
+   * an ⏳ reaction (nothing for turns that are no message, such as a button press).
+   */
+  private async reactQuietly(turn: IncomingTurn, channel: string): Promise<void> {
+    const [timestamp] = turn.messageIds;
+    if (!timestamp || !/^\d+\.\d+$/.test(timestamp)) return;
+    await this.deps.client.reactions
+      .add({ channel, timestamp, name: RATE_LIMITED_REACTION })
+      .catch((error: unknown) =>
+        this.deps.logger.debug({ err: error }, 'could not react to a rate-limited message'),
+      );
   }
 
   /** The person whose prompt is being answered in this conversation right now, if any. */
