@@ -84,7 +84,8 @@ const schema = z.object({
   ADMIN_USERS: list.prefault(''),
   ALLOW_GUILDS: list.prefault(''),
   ALLOW_TEAMS: list.prefault(''),
-  ALLOW_DMS: bool.prefault('true'),
+  // Unset: DMs are answered unless ALLOW_CHANNELS narrows the bot to some channels.
+  ALLOW_DMS: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
   PORT: port.prefault(3000),
   SHUTDOWN_GRACE_MS: millis.prefault(20_000),
@@ -251,7 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminUsers: e.ADMIN_USERS,
       allowGuilds: e.ALLOW_GUILDS,
       allowTeams: e.ALLOW_TEAMS,
-      allowDms: e.ALLOW_DMS,
+      allowDms: e.ALLOW_DMS ?? e.ALLOW_CHANNELS.length === 0,
     },
     logLevel: e.LOG_LEVEL,
     port: e.PORT,

@@ -11,14 +11,17 @@ import {
   type Message,
   MessageFlags,
   type PartialMessage,
+  PermissionFlagsBits,
 } from 'discord.js';
 import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
+import { InstallScope } from '../../engine/install-scope.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey, Store } from '../../store/types.js';
 import { DiscordCommands } from './commands.js';
+import { dmMembership } from './dm-membership.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
 import {
@@ -39,6 +42,10 @@ const DEDUPE_TTL_MS = 10 * 60 * 1000;
 const THREAD_AUTO_ARCHIVE_MINUTES = 1440;
 /** Discord's error when a message already has a thread. */
 const THREAD_ALREADY_EXISTS = 160004;
+/** Shown on a rate-limited message after the one refusal of the window (a reaction, not a reply). */
+const RATE_LIMITED_REACTION = '⏳';
+/** Stop and Regenerate belong to whoever asked; Manage Messages (or ADMIN_USERS) may press any. */
+const NOT_YOURS = 'Only the person who asked (or someone with Manage Messages) can use this button.';
 
 export interface DiscordAdapterOptions {
   client: Client;
@@ -61,10 +68,15 @@ export class DiscordAdapter {
   readonly runner: DiscordTurnRunner;
   private readonly commands: DiscordCommands;
   private readonly log: Logger;
+  /** ALLOW_GUILDS: nothing from another guild is answered or sent upstream. */
+  private readonly guilds: InstallScope;
 
   constructor(private readonly options: DiscordAdapterOptions) {
     this.log = options.logger.child({ platform: 'discord' });
-    this.runner = new DiscordTurnRunner(options.engine, options.config.access, this.log);
+    this.guilds = new InstallScope(options.config.access.allowGuilds, 'guild', this.log);
+    this.runner = new DiscordTurnRunner(options.engine, options.config.access, this.log, (userId) =>
+      dmMembership(options.client, userId, this.guilds),
+    );
     this.commands = new DiscordCommands({ ...options, logger: this.log, runner: this.runner });
   }
 
@@ -132,6 +144,7 @@ export class DiscordAdapter {
     const facts = this.factsOf(message);
     const route = routeMessage(facts);
     if (route.kind === 'ignore') return;
+    if (message.inGuild() && !this.guilds.admits(message.guildId)) return;
     try {
       if (route.kind === 'thread' && !route.certain) {
         // A thread the bot did not open: answer only if it already holds a conversation with the bot.
@@ -148,7 +161,7 @@ export class DiscordAdapter {
       return;
     }
 
-    const refusal = this.runner.refusal(this.accessFacts(message));
+    const refusal = await this.runner.refusal(this.accessFacts(message));
     if (refusal) {
       await this.replyInline(message, refusal.message);
       return;
@@ -175,7 +188,12 @@ export class DiscordAdapter {
       messageIds: [message.id],
       mode: 'new',
     };
-    await this.runner.run(turn, this.sinkFor(target), (sentence) => this.replyInline(message, sentence));
+    await this.runner.run(
+      turn,
+      this.sinkFor(target),
+      (sentence) => this.replyInline(message, sentence),
+      () => message.react(RATE_LIMITED_REACTION),
+    );
   }
 
   private placeKey(message: Message | PartialMessage): ConversationKey {
@@ -257,6 +275,7 @@ export class DiscordAdapter {
   private async onEdit(before: Message | PartialMessage, after: Message | PartialMessage): Promise<void> {
     const message = after.partial ? await after.fetch().catch(() => undefined) : after;
     if (!message || message.author.bot || message.webhookId) return;
+    if (message.inGuild() && !this.guilds.admits(message.guildId)) return;
     if (!before.partial && before.content === message.content) return; // embeds resolving, pins…
 
     const running = this.runner.runningFor(message.id);
@@ -268,7 +287,7 @@ export class DiscordAdapter {
       const lastPrompt = history.findLast((turn) => turn.role === 'user');
       if (!lastPrompt?.messageIds.includes(message.id)) return;
     }
-    const refusal = this.runner.refusal(this.accessFacts(message));
+    const refusal = await this.runner.refusal(this.accessFacts(message));
     if (refusal) return;
     if (running) {
       this.options.engine.stop(running.key);
@@ -301,8 +320,23 @@ export class DiscordAdapter {
   }
 
   private async onInteraction(interaction: Interaction): Promise<void> {
+    if (interaction.inGuild() && !this.guilds.admits(interaction.guildId)) return;
     if (interaction.isChatInputCommand()) return this.commands.handle(interaction);
     if (interaction.isButton()) return this.onButton(interaction);
+  }
+
+  /**
+   * Whether the presser asked this answer (the running turn, else the last prompt in history) or
+   * manages the channel's messages (Manage Messages, or ADMIN_USERS).
+   */
+  private async mayPress(interaction: ButtonInteraction, key: ConversationKey): Promise<boolean> {
+    const user = interaction.user.id;
+    if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages)) return true;
+    if (this.options.config.access.adminUsers.includes(user)) return true;
+    const asker =
+      this.runner.askerOf(key) ??
+      (await this.options.store.history.load(key)).findLast((turn) => turn.role === 'user')?.author?.id;
+    return asker === user;
   }
 
   /** Stop cancels the running reply; Regenerate answers the last prompt again. */
@@ -310,7 +344,7 @@ export class DiscordAdapter {
     const parsed = parseButtonId(interaction.customId);
     if (!parsed) return;
     const channel = interaction.channel;
-    const refusal = this.runner.refusal({
+    const refusal = await this.runner.refusal({
       userId: interaction.user.id,
       roleIds: this.commands.roleIdsOf(interaction),
       channelIds: [
@@ -321,6 +355,10 @@ export class DiscordAdapter {
     });
     if (refusal) {
       await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
+      return;
+    }
+    if (!(await this.mayPress(interaction, parsed.key))) {
+      await interaction.reply({ content: NOT_YOURS, flags: MessageFlags.Ephemeral });
       return;
     }
     const { engine } = this.options;

@@ -68,7 +68,7 @@ export class DiscordCommands {
 
   async handle(interaction: Command): Promise<void> {
     const place = this.place(interaction);
-    const refusal = this.options.runner.refusal({
+    const refusal = await this.options.runner.refusal({
       userId: interaction.user.id,
       roleIds: this.roleIdsOf(interaction),
       channelIds: [interaction.channelId, ...(place.parentId ? [place.parentId] : [])],
@@ -222,7 +222,7 @@ export class DiscordCommands {
     );
   }
 
-  /** /model [name]: shows or sets the model for this thread (in a thread) or channel. */
+  /** /model [name]: shows or sets (Manage Channels) the model for this thread (in a thread) or channel. */
   private async model(interaction: Command): Promise<void> {
     const name = interaction.options.getString(OPTION.name);
     const scope = scopeForPlace(this.place(interaction));
@@ -233,6 +233,10 @@ export class DiscordCommands {
         interaction,
         `The model for ${where} is \`${current.model}\`. Available: ${this.options.engine.allowedModels.map((m) => `\`${m}\``).join(', ')}.`,
       );
+    }
+    // The same right as changing the instructions (/system).
+    if (interaction.inGuild() && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageChannels)) {
+      return this.ephemeral(interaction, 'Changing the model needs the Manage Channels permission.');
     }
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     try {
