@@ -169,6 +169,16 @@ export class DiscordAdapter {
     const prompt = this.promptOf(message);
     // A bare mention opens no thread: the engine's "your message is empty" shows as an inline reply.
     const empty = !prompt && message.attachments.size === 0;
+    const showRefusal = (sentence: string) => this.replyInline(message, sentence);
+    const showQuietRefusal = () => message.react(RATE_LIMITED_REACTION);
+    // A new thread is only opened within the rate limit: a spammer must not make the bot open threads.
+    const opensThread = route.kind === 'new-thread' && !empty;
+    if (
+      opensThread &&
+      !(await this.runner.withinRateLimit(message.author.id, showRefusal, showQuietRefusal))
+    ) {
+      return;
+    }
     const target =
       route.kind === 'new-thread' && empty
         ? {
@@ -188,12 +198,9 @@ export class DiscordAdapter {
       messageIds: [message.id],
       mode: 'new',
     };
-    await this.runner.run(
-      turn,
-      this.sinkFor(target),
-      (sentence) => this.replyInline(message, sentence),
-      () => message.react(RATE_LIMITED_REACTION),
-    );
+    await this.runner.run(turn, this.sinkFor(target), showRefusal, showQuietRefusal, {
+      rateLimitChecked: opensThread,
+    });
   }
 
   private placeKey(message: Message | PartialMessage): ConversationKey {

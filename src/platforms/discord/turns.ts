@@ -6,7 +6,7 @@
 import type { Config } from '../../config.js';
 import { checkAccess } from '../../engine/access.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
+import type { ConversationEngine, HandleTurnOptions } from '../../engine/engine.js';
 import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js';
 import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -84,19 +84,14 @@ export class DiscordTurnRunner {
     sink: ReplySink,
     showRefusal: (sentence: string) => Promise<unknown>,
     showQuietRefusal?: () => Promise<unknown>,
+    options: HandleTurnOptions = {},
   ): Promise<TurnOutcome> {
     // A regenerated answer stays the original asker's (history's last prompt says who that is).
     const conversation = conversationId(turn.key);
     const tracked = turn.mode !== 'regenerate';
     if (tracked) this.askers.set(conversation, turn.author.id);
-    const done = this.engine.handleTurn(turn, sink).then(async (outcome) => {
-      if (outcome.status === 'refused') {
-        // A repeated rate-limit refusal under a message is only a reaction, so a spammer cannot make
-        // the bot spam; an interaction still gets its (ephemeral) answer, or it would hang.
-        const quiet = outcome.error instanceof RefusedError && outcome.error.quiet && showQuietRefusal;
-        const shown = quiet ? showQuietRefusal() : showRefusal(describeError(outcome.error));
-        await shown.catch((err: unknown) => this.logger.warn({ err }, 'could not show a refusal on Discord'));
-      }
+    const done = this.engine.handleTurn(turn, sink, options).then(async (outcome) => {
+      if (outcome.status === 'refused') await this.show(outcome.error, showRefusal, showQuietRefusal);
       return outcome;
     });
     const entry = { key: turn.key, done };
@@ -108,6 +103,36 @@ export class DiscordTurnRunner {
       for (const id of turn.messageIds) if (this.running.get(id) === entry) this.running.delete(id);
       for (const [id, key] of this.replies) if (key === turn.key) this.replies.delete(id);
     }
+  }
+
+  /**
+   * The per-user rate limit, checked before the adapter creates anything for a turn (a thread), so
+   * a spammer opens nothing. False when refused (shown already); then run() with `rateLimitChecked`.
+   */
+  async withinRateLimit(
+    userId: string,
+    showRefusal: (sentence: string) => Promise<unknown>,
+    showQuietRefusal: () => Promise<unknown>,
+  ): Promise<boolean> {
+    const refusal = await this.engine.rateLimit('discord', userId).catch((error: unknown) => error as Error);
+    if (!refusal) return true;
+    if (!(refusal instanceof RefusedError)) this.logger.error({ err: refusal }, 'rate limit check failed');
+    await this.show(refusal, showRefusal, showQuietRefusal);
+    return false;
+  }
+
+  /**
+   * A repeated rate-limit refusal under a message is only a reaction, so a spammer cannot make the
+   * bot spam; an interaction still gets its (ephemeral) answer, or it would hang.
+   */
+  private async show(
+    error: Error,
+    showRefusal: (sentence: string) => Promise<unknown>,
+    showQuietRefusal: (() => Promise<unknown>) | undefined,
+  ): Promise<void> {
+    const quiet = error instanceof RefusedError && error.quiet && showQuietRefusal;
+    const shown = quiet ? showQuietRefusal() : showRefusal(describeError(error));
+    await shown.catch((err: unknown) => this.logger.warn({ err }, 'could not show a refusal on Discord'));
   }
 
   /** For sinks: records a reply message of the turn answering `key` (see `replies`). */

@@ -220,4 +220,32 @@ describe('the per-user rate limit', () => {
       await limited.close();
     }
   });
+
+  it('opens no thread for mentions past the limit: one inline refusal, then reactions', async () => {
+    const limited = await startDiscordBot({ env: { RATE_LIMIT_PER_MINUTE: '1' } });
+    try {
+      const { discord } = limited;
+      const channel = discord.channels.general;
+      const at = `<@${discord.botUser.id}>`;
+      const first = discord.sendMessage({ channelId: channel, content: `${at} first` });
+      const thread = await discord.waitFor('thread', () => discord.threadOf(first.id));
+      await replyFinished(discord, thread.id);
+      const extra = Array.from({ length: 5 }, (_, i) =>
+        discord.sendMessage({ channelId: channel, content: `${at} more ${i}` }),
+      );
+      await discord.waitFor(
+        'every extra mention handled',
+        () =>
+          extra.slice(1).every((m) => discord.state.messages.get(m.id)?.reactions?.['⏳']) &&
+          discord.botMessagesIn(channel).length >= 1,
+      );
+      expect(extra.filter((m) => discord.threadOf(m.id))).toHaveLength(0);
+      const inChannel = discord.botMessagesIn(channel);
+      expect(inChannel).toHaveLength(1);
+      expect(inChannel[0]!.content).toContain('faster than 1 per minute');
+      expect(limited.te.emulator.requests).toHaveLength(1);
+    } finally {
+      await limited.close();
+    }
+  });
 });
