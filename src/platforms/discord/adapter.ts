@@ -11,7 +11,6 @@ import {
   type Message,
   MessageFlags,
   type PartialMessage,
-  PermissionFlagsBits,
 } from 'discord.js';
 import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
@@ -20,7 +19,7 @@ import { InstallScope } from '../../engine/install-scope.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey, Store } from '../../store/types.js';
-import { DiscordCommands } from './commands.js';
+import { DiscordCommands, NOT_YOUR_ANSWER } from './commands.js';
 import { dmMembership } from './dm-membership.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
@@ -44,8 +43,6 @@ const THREAD_AUTO_ARCHIVE_MINUTES = 1440;
 const THREAD_ALREADY_EXISTS = 160004;
 /** Shown on a rate-limited message after the one refusal of the window (a reaction, not a reply). */
 const RATE_LIMITED_REACTION = '⏳';
-/** Stop and Regenerate belong to whoever asked; Manage Messages (or ADMIN_USERS) may press any. */
-const NOT_YOURS = 'Only the person who asked (or someone with Manage Messages) can use this button.';
 
 export interface DiscordAdapterOptions {
   client: Client;
@@ -332,20 +329,6 @@ export class DiscordAdapter {
     if (interaction.isButton()) return this.onButton(interaction);
   }
 
-  /**
-   * Whether the presser asked this answer (the running turn, else the last prompt in history) or
-   * manages the channel's messages (Manage Messages, or ADMIN_USERS).
-   */
-  private async mayPress(interaction: ButtonInteraction, key: ConversationKey): Promise<boolean> {
-    const user = interaction.user.id;
-    if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages)) return true;
-    if (this.options.config.access.adminUsers.includes(user)) return true;
-    const asker =
-      this.runner.askerOf(key) ??
-      (await this.options.store.history.load(key)).findLast((turn) => turn.role === 'user')?.author?.id;
-    return asker === user;
-  }
-
   /** Stop cancels the running reply; Regenerate answers the last prompt again. */
   private async onButton(interaction: ButtonInteraction): Promise<void> {
     const parsed = parseButtonId(interaction.customId);
@@ -364,8 +347,8 @@ export class DiscordAdapter {
       await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
       return;
     }
-    if (!(await this.mayPress(interaction, parsed.key))) {
-      await interaction.reply({ content: NOT_YOURS, flags: MessageFlags.Ephemeral });
+    if (!(await this.commands.mayControl(interaction, parsed.key))) {
+      await interaction.reply({ content: NOT_YOUR_ANSWER, flags: MessageFlags.Ephemeral });
       return;
     }
     const { engine } = this.options;

@@ -56,6 +56,9 @@ export interface DiscordCommandsOptions {
 
 type Command = ChatInputCommandInteraction;
 
+/** Stop and Regenerate belong to whoever asked; Manage Messages (or ADMIN_USERS) may use them on any answer. */
+export const NOT_YOUR_ANSWER = 'Only the person who asked (or someone with Manage Messages) can do that.';
+
 export class DiscordCommands {
   constructor(private readonly options: DiscordCommandsOptions) {}
 
@@ -64,6 +67,20 @@ export class DiscordCommands {
     const roles = interaction.member?.roles;
     if (!roles) return [];
     return Array.isArray(roles) ? roles : [...roles.cache.keys()];
+  }
+
+  /**
+   * Whether this user may stop or regenerate the answer of `key`: they asked it (the running turn,
+   * else the last prompt in history), manage the channel's messages, or are in ADMIN_USERS.
+   */
+  async mayControl(interaction: Interaction, key: ConversationKey): Promise<boolean> {
+    const user = interaction.user.id;
+    if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages)) return true;
+    if (this.options.config.access.adminUsers.includes(user)) return true;
+    const asker =
+      this.options.runner.askerOf(key) ??
+      (await this.options.store.history.load(key)).findLast((turn) => turn.role === 'user')?.author?.id;
+    return asker === user;
   }
 
   async handle(interaction: Command): Promise<void> {
@@ -286,6 +303,9 @@ export class DiscordCommands {
   /** /stop: cancels the answer being written in this thread or DM. */
   private async stop(interaction: Command): Promise<void> {
     const key = this.conversationHere(interaction);
+    if (key && this.options.engine.isStreaming(key) && !(await this.mayControl(interaction, key))) {
+      return this.ephemeral(interaction, NOT_YOUR_ANSWER);
+    }
     const stopped = key ? this.options.engine.stop(key) : false;
     await this.ephemeral(interaction, stopped ? 'Stopped.' : 'Nothing is being written here right now.');
   }

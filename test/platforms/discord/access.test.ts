@@ -83,6 +83,32 @@ describe('the Regenerate button', () => {
   });
 });
 
+describe('/stop', () => {
+  it('refuses another member’s /stop and lets the asker stop', async () => {
+    const { discord } = bot;
+    bot.te.emulator.enqueue({
+      content: Array.from({ length: 60 }, (_, i) => `slow${i} `),
+      chunkDelayMs: 100,
+    });
+    const prompt = discord.sendMessage({ channelId: discord.channels.general, content: `${mention()} long` });
+    const thread = await discord.waitFor('thread', () => discord.threadOf(prompt.id));
+    await discord.waitFor('streaming', () => discord.botMessagesIn(thread.id)[0]?.content.includes('slow1'));
+    const key = {
+      platform: 'discord' as const,
+      workspace: discord.guildId,
+      channel: discord.channels.general,
+      thread: thread.id,
+    };
+    const refused = discord.interaction({ kind: 'command', name: 'stop', channelId: thread.id, user: OTHER });
+    await discord.waitFor('refusal', () => refused.callbacks.length > 0);
+    expect(callbackText(refused)).toContain('Only the person who asked');
+    expect(bot.te.engine.isStreaming(key)).toBe(true);
+    const stop = discord.interaction({ kind: 'command', name: 'stop', channelId: thread.id });
+    await discord.waitFor('stopped', () => stop.callbacks.length > 0);
+    expect(callbackText(stop)).toBe('Stopped.');
+  });
+});
+
 describe('/model', () => {
   it('refuses a member without Manage Channels and applies it for one with it', async () => {
     const { discord } = bot;
