@@ -101,10 +101,13 @@ export type RefusedCode = 'rate_limited' | 'blocked' | 'dms_disabled' | 'shuttin
 export class RefusedError extends AppError {
   declare readonly code: RefusedCode;
   readonly retryAfterMs: number | undefined;
+  /** The user was already told in this window: adapters show nothing or a reaction, not the sentence. */
+  readonly quiet: boolean;
 
-  constructor(code: RefusedCode, message: string, retryAfterMs?: number) {
+  constructor(code: RefusedCode, message: string, retryAfterMs?: number, options: { quiet?: boolean } = {}) {
     super(code, message);
     this.retryAfterMs = retryAfterMs;
+    this.quiet = options.quiet ?? false;
   }
 }
 

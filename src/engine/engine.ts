@@ -53,6 +53,8 @@ export interface HandleTurnOptions {
   onReasoningStatus?: (text: string | undefined) => void;
   /** Every content delta as it arrives, for sinks that append rather than edit (the console). */
   onContent?: (delta: string) => void;
+  /** The adapter already counted this turn with `rateLimit` (before creating a thread for it). */
+  rateLimitChecked?: boolean;
 }
 
 const RATE_WINDOW_MS = 60_000;
@@ -113,7 +115,9 @@ export class ConversationEngine {
     const startedAt = Date.now();
     const mode = turn.mode ?? 'new';
 
-    const refusal = await this.checkTurn(turn, mode).catch((error: unknown) => error as Error);
+    const refusal = await this.checkTurn(turn, mode, options.rateLimitChecked === true).catch(
+      (error: unknown) => error as Error,
+    );
     if (refusal instanceof RefusedError || refusal instanceof UserInputError) {
       log.info({ code: refusal.code, user: turn.author.id }, 'turn refused');
       return { status: 'refused', error: refusal };
@@ -370,7 +374,11 @@ export class ConversationEngine {
     }
   }
 
-  private async checkTurn(turn: IncomingTurn, mode: IncomingTurn['mode']): Promise<void> {
+  private async checkTurn(
+    turn: IncomingTurn,
+    mode: IncomingTurn['mode'],
+    rateLimitChecked: boolean,
+  ): Promise<void> {
     if (mode !== 'regenerate' && !turn.text.trim() && turn.attachments.length === 0) {
       throw new UserInputError(
         'empty_prompt',
@@ -378,22 +386,44 @@ export class ConversationEngine {
       );
     }
     if (turn.model) this.assertModelAllowed(turn.model);
-    const limit = this.config.access.ratePerMinute;
-    if (limit > 0) {
-      const decision = await this.store.rateLimiter.hit(
-        `user:${turn.key.platform}:${turn.author.id}`,
-        limit,
-        RATE_WINDOW_MS,
-      );
-      if (!decision.allowed) {
-        const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-        throw new RefusedError(
-          'rate_limited',
-          `You are sending messages faster than ${limit} per minute. Please wait ${seconds}s and try again.`,
-          decision.retryAfterMs,
-        );
-      }
+    if (!rateLimitChecked) {
+      const refusal = await this.rateLimit(turn.key.platform, turn.author.id);
+      if (refusal) throw refusal;
     }
+  }
+
+  /**
+   * Counts one turn of `userId` against the per-user rate limit; past it, the refusal (quiet when
+   * the user was already told in this window). handleTurn does this itself; an adapter that must
+   * know before it creates anything for a turn (a Discord thread) calls it first and then passes
+   * `rateLimitChecked`. Throws when the store fails.
+   */
+  async rateLimit(platform: PlatformName, userId: string): Promise<RefusedError | undefined> {
+    const limit = this.config.access.ratePerMinute;
+    if (limit <= 0) return undefined;
+    const decision = await this.store.rateLimiter.hit(`user:${platform}:${userId}`, limit, RATE_WINDOW_MS);
+    if (decision.allowed) return undefined;
+    const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    return new RefusedError(
+      'rate_limited',
+      `You are sending messages faster than ${limit} per minute. Please wait ${seconds}s and try again.`,
+      decision.retryAfterMs,
+      { quiet: !(await this.firstRefusalInWindow(platform, userId, decision.retryAfterMs)) },
+    );
+  }
+
+  /**
+   * One spoken rate-limit refusal per user per window, remembered in the store so it holds across
+   * instances; later ones are quiet. Without the store, speaking twice beats never speaking.
+   */
+  private firstRefusalInWindow(
+    platform: PlatformName,
+    userId: string,
+    windowLeftMs: number,
+  ): Promise<boolean> {
+    return this.store.dedupe
+      .claim(`rate-refused:${platform}:${userId}`, Math.max(1, windowLeftMs))
+      .catch(() => true);
   }
 
   private turnContext(): TurnContext {

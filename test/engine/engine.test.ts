@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import type { IncomingTurn, ReplyPhase } from '../../src/engine/types.js';
 import { RefusedError, UserInputError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { ConversationKey } from '../../src/store/types.js';
+import { deleteRedisKeys, REDIS_URL } from '../store/backends.js';
 import { createTestEngine, type TestEngine } from '../support/harness.js';
 import { RecordingSink } from '../support/recording-sink.js';
 
@@ -299,6 +301,32 @@ describe('refusals come back to the adapter without touching the reply', () => {
       expect(outcome.status === 'refused' && outcome.error).toBeInstanceOf(RefusedError);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('past the rate limit, one spoken refusal per window, then quiet ones, across instances on Redis', async () => {
+    const prefix = `test-quiet-${randomUUID().slice(0, 8)}`;
+    const env = { RATE_LIMIT_PER_MINUTE: '1', STORE_PREFIX: prefix };
+    const one = await createTestEngine({ env, storeUrl: REDIS_URL });
+    const two = await createTestEngine({ env, storeUrl: REDIS_URL });
+    try {
+      const key = newKey();
+      const quietness = [];
+      for (const [engine, text] of [
+        [one, '1'],
+        [two, '2'],
+        [one, '3'],
+        [two, '4'],
+        [one, '5'],
+      ] as const) {
+        const outcome = await engine.engine.handleTurn(turn(key, text), new RecordingSink());
+        quietness.push(outcome.status === 'refused' ? (outcome.error as RefusedError).quiet : outcome.status);
+      }
+      expect(quietness).toEqual(['done', false, true, true, true]);
+    } finally {
+      await one.close();
+      await two.close();
+      await deleteRedisKeys(`${prefix}*`);
     }
   });
 });

@@ -15,10 +15,12 @@ import {
 import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
+import { InstallScope } from '../../engine/install-scope.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey, Store, Turn } from '../../store/types.js';
-import { DiscordCommands } from './commands.js';
+import { DiscordCommands, NOT_YOUR_ANSWER } from './commands.js';
+import { dmMembership } from './dm-membership.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
 import {
@@ -42,6 +44,8 @@ const DEDUPE_TTL_MS = 10 * 60 * 1000;
 const THREAD_AUTO_ARCHIVE_MINUTES = 1440;
 /** Discord's error when a message already has a thread. */
 const THREAD_ALREADY_EXISTS = 160004;
+/** Shown on a rate-limited message after the one refusal of the window (a reaction, not a reply). */
+const RATE_LIMITED_REACTION = '⏳';
 
 export interface DiscordAdapterOptions {
   client: Client;
@@ -64,10 +68,15 @@ export class DiscordAdapter {
   readonly runner: DiscordTurnRunner;
   private readonly commands: DiscordCommands;
   private readonly log: Logger;
+  /** ALLOW_GUILDS: nothing from another guild is answered or sent upstream. */
+  private readonly guilds: InstallScope;
 
   constructor(private readonly options: DiscordAdapterOptions) {
     this.log = options.logger.child({ platform: 'discord' });
-    this.runner = new DiscordTurnRunner(options.engine, options.config.access, this.log);
+    this.guilds = new InstallScope(options.config.access.allowGuilds, 'guild', this.log);
+    this.runner = new DiscordTurnRunner(options.engine, options.config.access, this.log, (userId) =>
+      dmMembership(options.client, userId, this.guilds),
+    );
     this.commands = new DiscordCommands({ ...options, logger: this.log, runner: this.runner });
   }
 
@@ -135,6 +144,7 @@ export class DiscordAdapter {
     const facts = this.factsOf(message);
     const route = routeMessage(facts);
     if (route.kind === 'ignore') return;
+    if (message.inGuild() && !this.guilds.admits(message.guildId)) return;
     try {
       if (route.kind === 'thread' && !route.certain) {
         // A thread the bot did not open: answer only if it already holds a conversation with the bot.
@@ -151,7 +161,7 @@ export class DiscordAdapter {
       return;
     }
 
-    const refusal = this.runner.refusal(this.accessFacts(message));
+    const refusal = await this.runner.refusal(this.accessFacts(message));
     if (refusal) {
       await this.replyInline(message, refusal.message);
       return;
@@ -159,6 +169,16 @@ export class DiscordAdapter {
     const prompt = this.promptOf(message);
     // A bare mention opens no thread: the engine's "your message is empty" shows as an inline reply.
     const empty = !prompt && message.attachments.size === 0;
+    const showRefusal = (sentence: string) => this.replyInline(message, sentence);
+    const showQuietRefusal = () => message.react(RATE_LIMITED_REACTION);
+    // A new thread is only opened within the rate limit: a spammer must not make the bot open threads.
+    const opensThread = route.kind === 'new-thread' && !empty;
+    if (
+      opensThread &&
+      !(await this.runner.withinRateLimit(message.author.id, showRefusal, showQuietRefusal))
+    ) {
+      return;
+    }
     const target =
       route.kind === 'new-thread' && empty
         ? {
@@ -178,7 +198,9 @@ export class DiscordAdapter {
       messageIds: [message.id],
       mode: 'new',
     };
-    await this.runner.run(turn, this.sinkFor(target), (sentence) => this.replyInline(message, sentence));
+    await this.runner.run(turn, this.sinkFor(target), showRefusal, showQuietRefusal, {
+      rateLimitChecked: opensThread,
+    });
   }
 
   private placeKey(message: Message | PartialMessage): ConversationKey {
@@ -267,6 +289,7 @@ export class DiscordAdapter {
   private async onEdit(before: Message | PartialMessage, after: Message | PartialMessage): Promise<void> {
     const message = after.partial ? await after.fetch().catch(() => undefined) : after;
     if (!message || message.author.bot || message.webhookId) return;
+    if (message.inGuild() && !this.guilds.admits(message.guildId)) return;
     const prompt = this.promptFactsOf(message);
     // The cached old version answers most updates without a store read.
     if (!before.partial && !promptChanged(this.promptFactsOf(before), prompt)) return;
@@ -275,7 +298,7 @@ export class DiscordAdapter {
     const answered = running ?? (await this.latestPromptIn(message.id));
     if (!answered || !promptChanged(factsOfTurn(answered.turn), prompt)) return;
     const key = answered.key;
-    const refusal = this.runner.refusal(this.accessFacts(message));
+    const refusal = await this.runner.refusal(this.accessFacts(message));
     if (refusal) return;
     if (running) {
       // Only this prompt's turn: it may still be queued behind another user's streaming answer.
@@ -318,6 +341,7 @@ export class DiscordAdapter {
   }
 
   private async onInteraction(interaction: Interaction): Promise<void> {
+    if (interaction.inGuild() && !this.guilds.admits(interaction.guildId)) return;
     if (interaction.isChatInputCommand()) return this.commands.handle(interaction);
     if (interaction.isButton()) return this.onButton(interaction);
   }
@@ -327,7 +351,7 @@ export class DiscordAdapter {
     const parsed = parseButtonId(interaction.customId);
     if (!parsed) return;
     const channel = interaction.channel;
-    const refusal = this.runner.refusal({
+    const refusal = await this.runner.refusal({
       userId: interaction.user.id,
       roleIds: this.commands.roleIdsOf(interaction),
       channelIds: [
@@ -338,6 +362,10 @@ export class DiscordAdapter {
     });
     if (refusal) {
       await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
+      return;
+    }
+    if (!(await this.commands.mayControl(interaction, parsed.key))) {
+      await interaction.reply({ content: NOT_YOUR_ANSWER, flags: MessageFlags.Ephemeral });
       return;
     }
     const { engine } = this.options;

@@ -57,6 +57,9 @@ export interface DiscordCommandsOptions {
 
 type Command = ChatInputCommandInteraction;
 
+/** Stop and Regenerate belong to whoever asked; Manage Messages (or ADMIN_USERS) may use them on any answer. */
+export const NOT_YOUR_ANSWER = 'Only the person who asked (or someone with Manage Messages) can do that.';
+
 export class DiscordCommands {
   constructor(private readonly options: DiscordCommandsOptions) {}
 
@@ -67,9 +70,23 @@ export class DiscordCommands {
     return Array.isArray(roles) ? roles : [...roles.cache.keys()];
   }
 
+  /**
+   * Whether this user may stop or regenerate the answer of `key`: they asked it (the running turn,
+   * else the last prompt in history), manage the channel's messages, or are in ADMIN_USERS.
+   */
+  async mayControl(interaction: Interaction, key: ConversationKey): Promise<boolean> {
+    const user = interaction.user.id;
+    if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages)) return true;
+    if (this.options.config.access.adminUsers.includes(user)) return true;
+    const asker =
+      this.options.runner.askerOf(key) ??
+      (await this.options.store.history.load(key)).findLast((turn) => turn.role === 'user')?.author?.id;
+    return asker === user;
+  }
+
   async handle(interaction: Command): Promise<void> {
     const place = this.place(interaction);
-    const refusal = this.options.runner.refusal({
+    const refusal = await this.options.runner.refusal({
       userId: interaction.user.id,
       roleIds: this.roleIdsOf(interaction),
       channelIds: [interaction.channelId, ...(place.parentId ? [place.parentId] : [])],
@@ -225,7 +242,7 @@ export class DiscordCommands {
     );
   }
 
-  /** /model [name]: shows or sets the model for this thread (in a thread) or channel. */
+  /** /model [name]: shows or sets (Manage Channels) the model for this thread (in a thread) or channel. */
   private async model(interaction: Command): Promise<void> {
     const name = interaction.options.getString(OPTION.name);
     const scope = scopeForPlace(this.place(interaction));
@@ -236,6 +253,10 @@ export class DiscordCommands {
         interaction,
         `The model for ${where} is \`${current.model}\`. Available: ${this.options.engine.allowedModels.map((m) => `\`${m}\``).join(', ')}.`,
       );
+    }
+    // The same right as changing the instructions (/system).
+    if (interaction.inGuild() && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageChannels)) {
+      return this.ephemeral(interaction, 'Changing the model needs the Manage Channels permission.');
     }
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     try {
@@ -292,6 +313,9 @@ export class DiscordCommands {
   /** /stop: cancels the answer being written in this thread or DM. */
   private async stop(interaction: Command): Promise<void> {
     const key = this.conversationHere(interaction);
+    if (key && this.options.engine.isStreaming(key) && !(await this.mayControl(interaction, key))) {
+      return this.ephemeral(interaction, NOT_YOUR_ANSWER);
+    }
     const stopped = key ? await this.options.engine.stop(key) : false;
     await this.ephemeral(interaction, stopped ? 'Stopped.' : 'Nothing is being written here right now.');
   }

@@ -35,11 +35,7 @@ export const DEFAULT_COMMAND_NAMES: SlackCommandNames = {
   help: '/gemini-help',
 };
 
-const ADMIN_CACHE_MS = 5 * 60_000;
-
 export class SlackCommands {
-  private readonly adminCache = new Map<string, { admin: boolean; until: number }>();
-
   constructor(
     private readonly deps: SlackAdapterDeps,
     private readonly names: SlackCommandNames = DEFAULT_COMMAND_NAMES,
@@ -61,6 +57,9 @@ export class SlackCommands {
       app.command(this.names[which as keyof SlackCommandNames], async ({ ack, command, respond }) => {
         await ack();
         try {
+          // Every command but help goes through the same access lists as a message.
+          const refusal = which === 'help' ? undefined : this.access(command);
+          if (refusal) throw refusal;
           await handler(command, respond);
         } catch (error) {
           // Bad arguments and refusals are worded by describeError; the caller alone sees them.
@@ -88,8 +87,6 @@ export class SlackCommands {
         'bad_argument',
         `Usage: ${this.names.ask} [--private] [model:<name>] <your question>`,
       );
-    const refusal = this.access(command);
-    if (refusal) throw refusal;
     const author = { id: command.user_id, name: command.user_name };
     const team = command.team_id;
 
@@ -171,6 +168,12 @@ export class SlackCommands {
       );
       return;
     }
+    if (!(await this.deps.admins.isAdmin(command.user_id))) {
+      throw new UserInputError(
+        'not_permitted',
+        'Only workspace admins (or users in ADMIN_USERS) can change the model.',
+      );
+    }
     const reset = name === 'reset' || name === 'default';
     await engine.setModel(scope, reset ? null : name);
     const now = await engine.settings(scope);
@@ -194,7 +197,7 @@ export class SlackCommands {
       );
       return;
     }
-    if (!(await this.isAdmin(command.user_id))) {
+    if (!(await this.deps.admins.isAdmin(command.user_id))) {
       throw new UserInputError(
         'not_permitted',
         'Only workspace admins (or users in ADMIN_USERS) can change the system prompt.',
@@ -284,6 +287,13 @@ export class SlackCommands {
     const base = { platform: 'slack' as const, workspace: command.team_id };
     const [argument] = splitCommandText(command.text);
     const link = /archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?thread_ts=(\d+\.\d+))?/.exec(argument);
+    // The access lists judged this channel only: a link elsewhere (maybe a private channel) is refused.
+    if (link && link[1] !== command.channel_id) {
+      throw new UserInputError(
+        'not_permitted',
+        'Thread links work only in the channel where you run the command: run it in that thread’s channel.',
+      );
+    }
     if (link) return { ...base, channel: link[1]!, thread: link[4] ?? `${link[2]}.${link[3]}` };
     if (/^\d+\.\d+$/.test(argument)) return { ...base, channel: command.channel_id, thread: argument };
     const threadTs = (command as { thread_ts?: string }).thread_ts;
@@ -291,17 +301,6 @@ export class SlackCommands {
     if (command.channel_id.startsWith('D'))
       return { ...base, channel: command.channel_id, thread: command.channel_id };
     return undefined;
-  }
-
-  /** ADMIN_USERS, or a workspace admin/owner according to users.info (cached for a few minutes). */
-  private async isAdmin(userId: string): Promise<boolean> {
-    if (this.deps.config.access.adminUsers.includes(userId)) return true;
-    const cached = this.adminCache.get(userId);
-    if (cached && cached.until > Date.now()) return cached.admin;
-    const info = await withRateLimitRetry(() => this.deps.replies.deps.client.users.info({ user: userId }));
-    const admin = Boolean(info.user?.is_admin || info.user?.is_owner || info.user?.is_primary_owner);
-    this.adminCache.set(userId, { admin, until: Date.now() + ADMIN_CACHE_MS });
-    return admin;
   }
 }
 

@@ -67,6 +67,8 @@ export class WorkspaceState {
   readonly ephemerals: EmulatedEphemeral[] = [];
   readonly users = new Map<string, EmulatedUser>();
   readonly files = new Map<string, EmulatedFile>();
+  /** Reactions the bot added, as `channel/ts/name` (a second identical one is `already_reacted`). */
+  readonly reactions = new Set<string>();
   // Slack ts values are "seconds.micro" strings; a counter keeps them unique and ordered.
   private sequence = 0;
 

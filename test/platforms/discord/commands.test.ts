@@ -259,19 +259,20 @@ describe('/chat, /model, /system, /reset, /stop, /usage, /help', () => {
     expect(reply!.content).toContain('Echo: plan a trip');
   });
 
-  it('/model shows, sets and refuses models for this channel', async () => {
+  it('/model shows, sets (Manage Channels) and refuses models for this channel', async () => {
     const [first, second] = bot.te.config.models.allowed as [string, string];
     const show = await command('model');
     expect((show.callbacks[0]!.data as { content: string }).content).toContain(first);
-    const set = await command('model', [{ name: 'name', type: 3, value: second }]);
+    const manager = { permissions: MEMBER_PERMISSIONS | MANAGE_CHANNELS };
+    const set = await command('model', [{ name: 'name', type: 3, value: second }], manager);
     await responseText(set.id, (t) => t.includes(second));
-    const bad = await command('model', [{ name: 'name', type: 3, value: 'nope' }]);
+    const bad = await command('model', [{ name: 'name', type: 3, value: 'nope' }], manager);
     await responseText(bad.id, (t) => t.includes('not available'));
     // The channel's model now answers new conversations there.
     const ask = await command('ask', [{ name: 'prompt', type: 3, value: 'which model?' }]);
     await responseText(ask.id, (t) => t.includes('Echo'));
     expect(bot.te.emulator.requests.at(-1)!.body.model).toBe(second);
-    await command('model', [{ name: 'name', type: 3, value: first }]);
+    await command('model', [{ name: 'name', type: 3, value: first }], manager);
   });
 
   it('/system needs Manage Channels to change the instructions, which then reach the model', async () => {

@@ -4,7 +4,7 @@
  * exactly as main.ts does, logged in over the real gateway socket.
  */
 import type { Client } from 'discord.js';
-import { createLogger, silentLogger } from '../../../src/log.js';
+import { createLogger, type Logger, silentLogger } from '../../../src/log.js';
 import { startDiscord } from '../../../src/platforms/discord/index.js';
 import type { PlatformHandle } from '../../../src/platforms/types.js';
 import {
@@ -32,7 +32,10 @@ export interface DiscordBot {
 
 export async function startDiscordBot(
   options: {
-    env?: Record<string, string>;
+    /** Extra configuration; a function gets the emulator first (for role and guild ids). */
+    env?: Record<string, string> | ((discord: DiscordEmulator) => Record<string, string>);
+    /** The adapter's logger; tests that assert on log lines pass a capturing one. */
+    logger?: Logger;
     emulator?: DiscordEmulatorOptions;
     /**
      * Discord's real message bucket (5 per 5 s per channel) on both sides. Off by default: most
@@ -49,7 +52,11 @@ export async function startDiscordBot(
     ...options.emulator,
   });
   const te = await createTestEngine({
-    env: { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, ...options.env },
+    env: {
+      DISCORD_TOKEN: discord.token,
+      DISCORD_API_URL: discord.apiUrl,
+      ...(typeof options.env === 'function' ? options.env(discord) : options.env),
+    },
     ...(options.firstByteTimeoutMs ? { firstByteTimeoutMs: options.firstByteTimeoutMs } : {}),
     ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
   });
@@ -61,7 +68,7 @@ export async function startDiscordBot(
       engine: te.engine,
       store: te.store,
       // DEBUG_DISCORD_TESTS=1 shows the adapter's log while debugging a test.
-      logger: process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger,
+      logger: options.logger ?? (process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger),
       now: () => Date.now() + clock.offsetMs,
       ...(options.realisticRateLimits ? {} : { editBudget: roomy }),
       onClient: (c) => {

@@ -148,13 +148,13 @@ describe('slash commands', () => {
     expect(answer.text).toMatch(/^Usage: \/ask/);
   });
 
-  it('/gemini-model shows, sets (for everyone to see) and refuses unknown models', async () => {
+  it('/gemini-model shows, sets (admins, for everyone to see) and refuses unknown models', async () => {
     const shown = await run('/gemini-model', '', 'UPLAIN', 'C303');
     expect(shown.answer.text).toContain('gemini-2.5-pro');
-    const set = await run('/gemini-model', 'gemini-2.5-flash', 'UPLAIN', 'C303');
+    const set = await run('/gemini-model', 'gemini-2.5-flash', 'UADMIN', 'C303');
     expect(set.answer).toMatchObject({ responseType: 'in_channel' });
     expect(set.answer.text).toContain('gemini-2.5-flash');
-    const bad = await run('/gemini-model', 'gpt-4', 'UPLAIN', 'C303');
+    const bad = await run('/gemini-model', 'gpt-4', 'UADMIN', 'C303');
     expect(bad.answer.responseType).toBe('ephemeral');
     expect(bad.answer.text).toContain('not available');
 
