@@ -289,15 +289,18 @@ function mimeOfFiletype(filetype: string): string {
 
 /** A file object as Slack shows it in events and files.info. */
 export function fileJson(file: EmulatedFile, teamId: string, baseUrl: string): Record<string, unknown> {
+  const common = {
+    id: file.id,
+    name: file.name,
+    title: file.name,
+    mimetype: file.mimetype,
+    filetype: file.name.split('.').pop() ?? 'binary',
+    size: file.bytes.length,
+  };
   if (file.externalUrl) {
     // Slack's remote file object: no download URL of its own, the app's URL as url_private.
     return {
-      id: file.id,
-      name: file.name,
-      title: file.name,
-      mimetype: file.mimetype,
-      filetype: file.name.split('.').pop() ?? 'binary',
-      size: file.bytes.length,
+      ...common,
       mode: 'external',
       is_external: true,
       external_type: 'app',
@@ -307,15 +310,5 @@ export function fileJson(file: EmulatedFile, teamId: string, baseUrl: string): R
     };
   }
   const url = `${baseUrl}/files-pri/${teamId}-${file.id}/${encodeURIComponent(file.name)}`;
-  return {
-    id: file.id,
-    name: file.name,
-    title: file.name,
-    mimetype: file.mimetype,
-    filetype: file.name.split('.').pop() ?? 'binary',
-    size: file.bytes.length,
-    url_private: url,
-    url_private_download: `${url}?download=1`,
-    mode: 'hosted',
-  };
+  return { ...common, url_private: url, url_private_download: `${url}?download=1`, mode: 'hosted' };
 }
