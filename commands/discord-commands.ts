@@ -7,7 +7,8 @@
  *
  * Commands that work without the bot in the server carry both install types (a server install, or
  * a user who installed the app to their own account) and every context; those that need the bot
- * there (threads, channel settings, running answers) are for server installs in servers only.
+ * there (threads, channel settings, running answers) are for server installs only: in servers, and
+ * for /model, /reset and /stop also in the bot's own DM (a conversation the bot hosts).
  */
 import {
   ApplicationCommandType,
@@ -62,6 +63,13 @@ export function slashCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody
       .setContexts(InteractionContextType.Guild)
       .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
 
+  // A DM with the bot is a conversation the bot hosts: it can be reset, stopped and given a model
+  // there too (still a server install only: a user install has no such DM of its own).
+  const inServerOrBotDm = (builder: SlashCommandBuilder) =>
+    builder
+      .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
+      .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
+
   return [
     everywhere(new SlashCommandBuilder().setName('ask').setDescription('Ask Gemini one question'))
       .addStringOption((o) =>
@@ -77,7 +85,7 @@ export function slashCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody
     inServer(new SlashCommandBuilder().setName('chat').setDescription('Open a thread to talk with Gemini'))
       .addStringOption((o) => o.setName(OPTION.prompt).setDescription('The first message').setMaxLength(4000))
       .toJSON(),
-    inServer(
+    inServerOrBotDm(
       new SlashCommandBuilder()
         .setName('model')
         .setDescription('Show or set the model for this channel or thread'),
@@ -97,10 +105,14 @@ export function slashCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody
       )
       .addBooleanOption((o) => o.setName(OPTION.clear).setDescription('Go back to the default instructions'))
       .toJSON(),
-    inServer(
-      new SlashCommandBuilder().setName('reset').setDescription("Forget this thread's history"),
-    ).toJSON(),
-    inServer(
+    inServerOrBotDm(new SlashCommandBuilder().setName('reset').setDescription("Forget this thread's history"))
+      .addBooleanOption((o) =>
+        o
+          .setName(OPTION.private)
+          .setDescription('Forget your private /ask conversation in this channel instead'),
+      )
+      .toJSON(),
+    inServerOrBotDm(
       new SlashCommandBuilder().setName('stop').setDescription('Stop the answer being written here'),
     ).toJSON(),
     everywhere(

@@ -23,6 +23,8 @@ const bool = z
   .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
 
 const millis = z.coerce.number().int().min(0).describe('a whole number of milliseconds');
+// A timeout of 0 would make every wait fail at once: timeouts are at least 1 ms.
+const timeoutMillis = z.coerce.number().int().min(1).describe('a whole number of milliseconds, at least 1');
 const port = z.coerce.number().int().min(0).max(65535).describe('a TCP port number (0-65535)');
 const count = z.coerce.number().int().min(1).describe('a whole number of at least 1');
 
@@ -54,9 +56,9 @@ const schema = z.object({
   STORE_PREFIX: z.string().min(1).prefault('gcb'),
   HISTORY_MAX_TURNS: count.prefault(40),
   HISTORY_MAX_CHARS: count.prefault(100_000),
-  UPSTREAM_CONNECT_TIMEOUT_MS: millis.prefault(10_000),
-  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: millis.prefault(180_000),
-  UPSTREAM_IDLE_TIMEOUT_MS: millis.prefault(60_000),
+  UPSTREAM_CONNECT_TIMEOUT_MS: timeoutMillis.prefault(10_000),
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: timeoutMillis.prefault(180_000),
+  UPSTREAM_IDLE_TIMEOUT_MS: timeoutMillis.prefault(60_000),
   UPSTREAM_MAX_RETRIES: z.coerce
     .number()
     .int()
@@ -68,7 +70,10 @@ const schema = z.object({
   REASONING_DISPLAY: z.enum(['status', 'text', 'hidden']).prefault('status'),
   ATTACHMENT_MAX_BYTES: count.prefault(20 * 1024 * 1024),
   TEXT_ATTACHMENT_MAX_BYTES: count.prefault(200 * 1024),
-  ATTACHMENT_TIMEOUT_MS: millis.prefault(30_000),
+  ATTACHMENT_TIMEOUT_MS: timeoutMillis.prefault(30_000),
+  TURN_TIMEOUT_MS: timeoutMillis.prefault(600_000),
+  MAX_ANSWER_CHARS: count.prefault(200_000),
+  ATTACHMENT_REQUEST_MAX_BYTES: count.prefault(20 * 1024 * 1024),
   RATE_LIMIT_PER_MINUTE: z.coerce
     .number()
     .int()
@@ -82,7 +87,10 @@ const schema = z.object({
   ALLOW_CHANNELS: list.prefault(''),
   BLOCK_CHANNELS: list.prefault(''),
   ADMIN_USERS: list.prefault(''),
-  ALLOW_DMS: bool.prefault('true'),
+  ALLOW_GUILDS: list.prefault(''),
+  ALLOW_TEAMS: list.prefault(''),
+  // Unset: DMs are answered unless ALLOW_CHANNELS narrows the bot to some channels.
+  ALLOW_DMS: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
   PORT: port.prefault(3000),
   SHUTDOWN_GRACE_MS: millis.prefault(20_000),
@@ -144,7 +152,17 @@ export interface Config {
   store: { url: string; prefix: string };
   history: { maxTurns: number; maxChars: number };
   reasoningDisplay: 'status' | 'text' | 'hidden';
-  attachments: { maxBytes: number; maxTextBytes: number; timeoutMs: number };
+  attachments: {
+    maxBytes: number;
+    maxTextBytes: number;
+    timeoutMs: number;
+    /** All attachment bytes of one request together, newest first (ATTACHMENT_REQUEST_MAX_BYTES). */
+    maxRequestBytes: number;
+  };
+  /** The longest a whole turn may take, lock and queue included (TURN_TIMEOUT_MS). */
+  turnTimeoutMs: number;
+  /** Longest answer kept; the stream is ended there and the user told (MAX_ANSWER_CHARS). */
+  maxAnswerChars: number;
   access: {
     ratePerMinute: number;
     allowUsers: string[];
@@ -154,6 +172,10 @@ export interface Config {
     allowChannels: string[];
     blockChannels: string[];
     adminUsers: string[];
+    /** Discord guild ids the bot serves (install scope); empty = any. */
+    allowGuilds: string[];
+    /** Slack team ids the bot serves (install scope); empty = any. */
+    allowTeams: string[];
     allowDms: boolean;
   };
   logLevel: Env['LOG_LEVEL'];
@@ -236,7 +258,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.ATTACHMENT_MAX_BYTES,
       maxTextBytes: e.TEXT_ATTACHMENT_MAX_BYTES,
       timeoutMs: e.ATTACHMENT_TIMEOUT_MS,
+      maxRequestBytes: e.ATTACHMENT_REQUEST_MAX_BYTES,
     },
+    turnTimeoutMs: e.TURN_TIMEOUT_MS,
+    maxAnswerChars: e.MAX_ANSWER_CHARS,
     access: {
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
       allowUsers: e.ALLOW_USERS,
@@ -246,7 +271,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowChannels: e.ALLOW_CHANNELS,
       blockChannels: e.BLOCK_CHANNELS,
       adminUsers: e.ADMIN_USERS,
-      allowDms: e.ALLOW_DMS,
+      allowGuilds: e.ALLOW_GUILDS,
+      allowTeams: e.ALLOW_TEAMS,
+      allowDms: e.ALLOW_DMS ?? e.ALLOW_CHANNELS.length === 0,
     },
     logLevel: e.LOG_LEVEL,
     port: e.PORT,

@@ -58,7 +58,15 @@ export class StoreUnavailableError extends AppError {
   }
 }
 
-export type AttachmentErrorCode = 'too_large' | 'unsupported' | 'download_failed' | 'not_a_file';
+export type AttachmentErrorCode =
+  | 'too_large'
+  | 'unsupported'
+  | 'download_failed'
+  | 'not_a_file'
+  /** The outbound-fetch policy refused the address (host, private address, redirect, credentials). */
+  | 'blocked'
+  /** The bytes are not what the name or type claims (an HTML page called cat.png, text that is not UTF-8). */
+  | 'content_mismatch';
 
 /** An attachment that cannot be sent upstream; the turn goes on without it and the user is told. */
 export class AttachmentError extends AppError {
@@ -93,10 +101,13 @@ export type RefusedCode = 'rate_limited' | 'blocked' | 'dms_disabled' | 'shuttin
 export class RefusedError extends AppError {
   declare readonly code: RefusedCode;
   readonly retryAfterMs: number | undefined;
+  /** The user was already told in this window: adapters show nothing or a reaction, not the sentence. */
+  readonly quiet: boolean;
 
-  constructor(code: RefusedCode, message: string, retryAfterMs?: number) {
+  constructor(code: RefusedCode, message: string, retryAfterMs?: number, options: { quiet?: boolean } = {}) {
     super(code, message);
     this.retryAfterMs = retryAfterMs;
+    this.quiet = options.quiet ?? false;
   }
 }
 
@@ -113,6 +124,29 @@ export class PlatformRateLimitError extends AppError {
   }
 }
 
+/**
+ * A whole turn ran longer than TURN_TIMEOUT_MS (an endless reasoning phase, say). The engine aborts
+ * the turn's controller with it, so the upstream request, the lock and the upstream slot are let go.
+ */
+export class TurnTimeoutError extends AppError {
+  readonly limitMs: number;
+
+  constructor(limitMs: number) {
+    super('turn_timeout', `The turn ran longer than TURN_TIMEOUT_MS (${limitMs} ms) and was aborted`);
+    this.limitMs = limitMs;
+  }
+}
+
+/**
+ * The conversation lock expired and may have passed to another holder before this turn was saved
+ * (the instance froze past the lock's TTL, or lost Redis). Its answer must not be written.
+ */
+export class LockLostError extends AppError {
+  constructor(message = 'the conversation lock was lost before the turn was saved') {
+    super('lock_lost', message);
+  }
+}
+
 /** Configuration is missing or malformed; `message` is the one line printed at start-up. */
 export class ConfigError extends AppError {
   readonly variable: string;
@@ -120,5 +154,12 @@ export class ConfigError extends AppError {
   constructor(variable: string, message: string) {
     super('config_invalid', message);
     this.variable = variable;
+  }
+}
+
+/** A platform's API could not be reached at start-up (DNS, refused connection, timeout). */
+export class PlatformUnreachableError extends AppError {
+  constructor(platform: string, host: string, networkCode: string, options?: { cause?: unknown }) {
+    super('platform_unreachable', `could not reach ${platform} at ${host}: ${networkCode}`, options);
   }
 }

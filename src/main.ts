@@ -98,6 +98,7 @@ async function runBotProcess(
     {
       platforms: platforms.map((p) => p.name),
       port: http.port,
+      pid: process.pid,
       store: runtime.store.kind,
       ...(sharded ? { shards: sharded.totalShards } : {}),
     },

@@ -52,6 +52,46 @@ describe('configuration', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('bounds the attachment bytes of one request: 20 MiB by default, at least 1 byte', () => {
+    expect(loadConfig(base).attachments.maxRequestBytes).toBe(20 * 1024 * 1024);
+    expect(loadConfig({ ...base, ATTACHMENT_REQUEST_MAX_BYTES: '5000000' }).attachments.maxRequestBytes).toBe(
+      5_000_000,
+    );
+    for (const value of ['0', '-1', 'lots', '1.5']) {
+      const error = errorOf({ ...base, ATTACHMENT_REQUEST_MAX_BYTES: value });
+      expect(error.variable).toBe('ATTACHMENT_REQUEST_MAX_BYTES');
+      expect(error.message).toBe(
+        'ATTACHMENT_REQUEST_MAX_BYTES is malformed: expected a whole number of at least 1.',
+      );
+    }
+  });
+
+  it.each([
+    'ATTACHMENT_TIMEOUT_MS',
+    'UPSTREAM_CONNECT_TIMEOUT_MS',
+    'UPSTREAM_FIRST_BYTE_TIMEOUT_MS',
+    'UPSTREAM_IDLE_TIMEOUT_MS',
+    'TURN_TIMEOUT_MS',
+    'MAX_ANSWER_CHARS',
+  ])('rejects %s=0, naming the variable (0 would make every wait fail at once)', (variable) => {
+    const error = errorOf({ ...base, [variable]: '0' });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(new RegExp(`^${variable} is malformed: expected .*at least 1`));
+  });
+
+  it('keeps 0 where it means something: no shutdown grace, an ephemeral port', () => {
+    const config = loadConfig({ ...base, SHUTDOWN_GRACE_MS: '0', PORT: '0' });
+    expect(config.shutdownGraceMs).toBe(0);
+    expect(config.port).toBe(0);
+  });
+
+  it('bounds a whole turn and an answer by default (10 minutes, 200,000 characters)', () => {
+    const config = loadConfig(base);
+    expect(config.turnTimeoutMs).toBe(600_000);
+    expect(config.maxAnswerChars).toBe(200_000);
+    expect(loadConfig({ ...base, TURN_TIMEOUT_MS: '1500' }).turnTimeoutMs).toBe(1500);
+  });
+
   it('requires the default model to be an allowed one', () => {
     const error = errorOf({ ...base, DEFAULT_MODEL: 'gpt-4', ALLOWED_MODELS: 'gemini-2.5-pro' });
     expect(error.variable).toBe('DEFAULT_MODEL');
@@ -68,6 +108,14 @@ describe('configuration', () => {
     expect(config.access.blockUsers).toEqual(['u1', 'u2']);
     expect(config.access.allowDms).toBe(false);
     expect(config.discord).toBeUndefined();
+  });
+
+  it('refuses DMs by default once ALLOW_CHANNELS is set, unless ALLOW_DMS is set explicitly', () => {
+    expect(loadConfig(base).access.allowDms).toBe(true);
+    expect(loadConfig({ ...base, ALLOW_CHANNELS: 'c1' }).access.allowDms).toBe(false);
+    expect(loadConfig({ ...base, ALLOW_CHANNELS: 'c1', ALLOW_DMS: 'true' }).access.allowDms).toBe(true);
+    const scoped = loadConfig({ ...base, ALLOW_GUILDS: ' g1, g2', ALLOW_TEAMS: 'T1' }).access;
+    expect([scoped.allowGuilds, scoped.allowTeams]).toEqual([['g1', 'g2'], ['T1']]);
   });
 
   it('documents every variable of the schema in .env.example', () => {

@@ -8,7 +8,11 @@
 import { AttachmentError } from '../errors.js';
 import type { AttachmentRef } from '../store/types.js';
 import type { ContentPart } from '../upstream/types.js';
+import { describeError } from './describe-error.js';
 import { downloadCapped, formatBytes, mimeOf } from './download.js';
+import { attachmentDownloads } from './download-limiter.js';
+import { assertPassableUrl } from './outbound-policy.js';
+import { isUtf8Text, sniffMediaType } from './sniff-type.js';
 import type { AttachmentResolver, AttachmentSource } from './types.js';
 
 export { downloadCapped } from './download.js';
@@ -136,7 +140,8 @@ const TEXT_MIME_LANGUAGES: Record<string, string> = {
   'text/x-python': 'python',
 };
 
-// Downloads run a few at a time: enough to overlap latency, few enough to bound memory.
+// A turn converts a few attachments at a time (resolver calls included); the downloads themselves
+// also wait for the process-wide limit in download-limiter.ts.
 const PARALLEL_DOWNLOADS = 3;
 
 function extensionOf(name: string): string {
@@ -166,6 +171,13 @@ function isTextRef(ref: AttachmentRef): boolean {
   return mime.startsWith('text/') || mime in TEXT_MIME_LANGUAGES || extensionOf(ref.name) in TEXT_EXTENSIONS;
 }
 
+/** How a note in the request names an attachment it leaves out: image, video or file. */
+export function attachmentNoun(ref: AttachmentRef): 'image' | 'video' | 'file' {
+  const media = mediaMimeOf(ref);
+  if (!media) return 'file';
+  return media.startsWith('video/') ? 'video' : 'image';
+}
+
 /** What will be done with an attachment, judged from its type and announced size alone. */
 export function classifyAttachment(
   ref: AttachmentRef,
@@ -178,13 +190,15 @@ export function classifyAttachment(
 
 /**
  * Converts every ref it can; the rest are listed in `skipped` with the reason. Throws only when
- * `signal` aborts (the turn was cancelled).
+ * `signal` aborts (the turn was cancelled). `byteCaps[i]`, when given, lowers the size cap of
+ * `refs[i]` to what the request's attachment budget reserved for it.
  */
 export async function convertAttachments(
   refs: AttachmentRef[],
   resolve: AttachmentResolver,
   limits: AttachmentLimits,
   signal?: AbortSignal,
+  byteCaps?: readonly number[],
 ): Promise<ConvertedAttachments> {
   const results: Array<ContentPart | { name: string; reason: string }> = new Array(refs.length);
   let next = 0;
@@ -193,10 +207,10 @@ export async function convertAttachments(
       const index = next++;
       const ref = refs[index]!;
       try {
-        results[index] = await convertOne(ref, resolve, limits, signal);
+        results[index] = await convertOne(ref, resolve, limits, signal, byteCaps?.[index]);
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        results[index] = { name: ref.name, reason: reasonFor(ref, error, limits) };
+        results[index] = { name: ref.name, reason: reasonFor(ref, error, limits, byteCaps?.[index]) };
       }
     }
   };
@@ -214,6 +228,7 @@ async function convertOne(
   resolve: AttachmentResolver,
   limits: AttachmentLimits,
   signal: AbortSignal | undefined,
+  byteCap = Number.POSITIVE_INFINITY,
 ): Promise<ContentPart> {
   const kind = classifyAttachment(ref, limits);
   if (kind === 'unsupported') throw new AttachmentError('unsupported', ref.name, 'unsupported type');
@@ -221,27 +236,37 @@ async function convertOne(
   const source = await resolveSource(ref, resolve, signal);
   if (kind === 'media') {
     if (limits.mode === 'url' && /^https?:/i.test(source.url) && !source.headers) {
+      await assertPassableUrl(source.url, source.policy, ref.name);
       return { type: 'image_url', image_url: { url: source.url } };
     }
     const announced = mediaMimeOf(ref)!;
-    const file = await downloadCapped(source, {
-      maxBytes: limits.maxBytes,
-      timeoutMs: limits.timeoutMs,
+    const file = await attachmentDownloads.run(
+      () =>
+        downloadCapped(source, {
+          maxBytes: Math.min(limits.maxBytes, byteCap),
+          timeoutMs: limits.timeoutMs,
+          signal,
+          expectMime: announced,
+          name: ref.name,
+        }),
       signal,
-      expectMime: announced,
-      name: ref.name,
-    });
-    // Trust the platform's type over a CDN's generic one (application/octet-stream).
-    const mime = MEDIA_MIME[file.contentType] ?? announced;
+    );
+    // The bytes decide, not the name or a header: an HTML page called cat.png is not an image.
+    const mime = sniffMediaType(file.bytes);
+    if (!mime) throw new AttachmentError('content_mismatch', ref.name, 'bytes are not a known media type');
     return { type: 'image_url', image_url: { url: `data:${mime};base64,${file.bytes.toString('base64')}` } };
   }
-  const file = await downloadCapped(source, {
-    maxBytes: limits.maxTextBytes,
-    timeoutMs: limits.timeoutMs,
+  const file = await attachmentDownloads.run(
+    () =>
+      downloadCapped(source, {
+        maxBytes: Math.min(limits.maxTextBytes, byteCap),
+        timeoutMs: limits.timeoutMs,
+        signal,
+        expectMime: mimeOf(ref.mimeType),
+        name: ref.name,
+      }),
     signal,
-    expectMime: mimeOf(ref.mimeType),
-    name: ref.name,
-  });
+  );
   return { type: 'text', text: inlineText(ref, file.bytes) };
 }
 
@@ -260,7 +285,8 @@ async function resolveSource(
 
 /** `File <name>:` and the content in a fence longer than any backtick run inside it. */
 function inlineText(ref: AttachmentRef, bytes: Buffer): string {
-  let text = new TextDecoder('utf-8').decode(bytes); // drops a BOM, replaces invalid bytes
+  if (!isUtf8Text(bytes)) throw new AttachmentError('content_mismatch', ref.name, 'text is not UTF-8');
+  let text = new TextDecoder('utf-8').decode(bytes); // drops a BOM (invalid UTF-8 was refused above)
   if (text.includes('\u0000')) {
     throw new AttachmentError('unsupported', ref.name, 'binary content in a text file');
   }
@@ -272,18 +298,26 @@ function inlineText(ref: AttachmentRef, bytes: Buffer): string {
   return `File ${ref.name}:\n${fence}${language}\n${text}\n${fence}`;
 }
 
-/** The sentence the user is shown for a skipped attachment. */
-function reasonFor(ref: AttachmentRef, error: unknown, limits: AttachmentLimits): string {
+/** The sentence the user is shown for a skipped attachment; `byteCap` as in `convertAttachments`. */
+function reasonFor(
+  ref: AttachmentRef,
+  error: unknown,
+  limits: AttachmentLimits,
+  byteCap = Number.POSITIVE_INFINITY,
+): string {
   const code = error instanceof AttachmentError ? error.code : 'download_failed';
   switch (code) {
     case 'unsupported':
       return `${ref.name}: this file type is not supported`;
     case 'too_large': {
-      const limit = mediaMimeOf(ref) ? limits.maxBytes : limits.maxTextBytes;
+      const limit = Math.min(mediaMimeOf(ref) ? limits.maxBytes : limits.maxTextBytes, byteCap);
       return `${ref.name}: this file is too large (the limit is ${formatBytes(limit)})`;
     }
     case 'not_a_file':
     case 'download_failed':
       return `${ref.name}: could not be downloaded`;
+    case 'blocked':
+    case 'content_mismatch':
+      return describeError(error);
   }
 }

@@ -7,12 +7,15 @@ import {
   AppError,
   AttachmentError,
   ConfigError,
+  LockLostError,
   PlatformRateLimitError,
   RefusedError,
   StoreUnavailableError,
+  TurnTimeoutError,
   UpstreamError,
   UserInputError,
 } from '../errors.js';
+import { exceedsRetryAfterCap } from '../retry-after.js';
 
 const UPSTREAM_SENTENCES: Record<UpstreamError['code'], string> = {
   invalid_token:
@@ -41,24 +44,42 @@ export function describeError(error: unknown): string {
   if (error instanceof StoreUnavailableError) {
     return 'Storage is unavailable right now, so the bot cannot keep this conversation. Please try again shortly.';
   }
+  if (error instanceof LockLostError) {
+    return 'This conversation was taken over by another answer before this one was finished. Please ask again.';
+  }
   if (error instanceof AttachmentError) {
     const why: Record<AttachmentError['code'], string> = {
       too_large: 'is too large to send to the model',
       unsupported: 'is a file type the model cannot read',
       download_failed: 'could not be downloaded',
       not_a_file: 'is not a file',
+      blocked: 'was skipped: it is not stored where the bot may download files from',
+      content_mismatch: 'was skipped: its content is not the image, video or text its name says',
     };
     return `${error.fileName} ${why[error.code]}.`;
   }
   if (error instanceof UserInputError || error instanceof RefusedError || error instanceof ConfigError) {
     return error.message;
   }
+  if (error instanceof PlatformRateLimitError && exceedsRetryAfterCap(error.retryAfterMs)) {
+    return 'The chat platform is rate limiting the bot for a long while, so this reply stopped updating and could not be finished here.';
+  }
   if (error instanceof PlatformRateLimitError) {
     return 'The chat platform is rate limiting the bot. Please try again shortly.';
+  }
+  if (error instanceof TurnTimeoutError) {
+    return `The answer took longer than ${spokenDuration(error.limitMs)} and was stopped.`;
   }
   if (isAbort(error)) return 'Stopped.';
   if (error instanceof AppError) return `Something went wrong (${error.code}).`;
   return 'Something went wrong inside the bot. The operator can find the details in the log.';
+}
+
+/** 600000 → "10 minutes", 1500 → "1.5 seconds". */
+function spokenDuration(ms: number): string {
+  const [amount, unit] = ms >= 60_000 ? [ms / 60_000, 'minute'] : [ms / 1000, 'second'];
+  const rounded = Math.round(amount * 10) / 10;
+  return `${rounded} ${unit}${rounded === 1 ? '' : 's'}`;
 }
 
 /** True for the errors an AbortSignal produces (user pressed Stop, shutdown). */

@@ -2,14 +2,16 @@
  * Downloading one attachment with a hard byte cap and a deadline. The cap is enforced while the
  * bytes stream in, not from the Content-Length header alone: a server that lies about the size,
  * or sends none, is cut off as soon as the count passes the cap, so a huge file is never held
- * whole in memory. file:// URLs (the console adapter) are read from disk under the same rules.
+ * whole in memory. Every download goes through the source's outbound policy (outbound-policy.ts):
+ * allowed hosts, no private addresses, redirects checked hop by hop, headers bound to their origin.
+ * file:// URLs are read from disk under the same cap, only when the policy allows them (console).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fetch } from 'undici';
 import { AttachmentError } from '../errors.js';
+import { assertUrlAllowed, fetchWithPolicy } from './outbound-policy.js';
 import type { AttachmentSource } from './types.js';
 
 export interface DownloadOptions {
@@ -32,8 +34,8 @@ export interface DownloadedFile {
 }
 
 /**
- * Downloads `source` into memory, at most `maxBytes`. Throws `AttachmentError` (`too_large`,
- * `download_failed`) for every failure except a cancellation through `signal`.
+ * Downloads `source` into memory, at most `maxBytes`, under `source.policy`. Throws `AttachmentError`
+ * (`too_large`, `download_failed`, `blocked`) for every failure except a cancellation through `signal`.
  */
 export async function downloadCapped(
   source: AttachmentSource,
@@ -50,6 +52,7 @@ export async function downloadCapped(
   const onCancel = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onCancel, { once: true });
   try {
+    assertUrlAllowed(source.url, source.policy, name);
     return source.url.startsWith('file:')
       ? await readFileCapped(source.url, name, options, controller.signal)
       : await fetchCapped(source, name, options, controller.signal);
@@ -77,7 +80,13 @@ async function fetchCapped(
   if (!/^https?:/i.test(source.url)) {
     throw new AttachmentError('not_a_file', name, `${name} has no downloadable URL`);
   }
-  const response = await fetch(source.url, { headers: source.headers, signal, redirect: 'follow' });
+  const response = await fetchWithPolicy({
+    url: source.url,
+    ...(source.headers ? { headers: source.headers } : {}),
+    ...(source.policy ? { policy: source.policy } : {}),
+    name,
+    signal,
+  });
   try {
     if (!response.ok) {
       throw new AttachmentError(

@@ -10,12 +10,16 @@
  */
 import { PlatformRateLimitError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
+import { exceedsRetryAfterCap } from '../retry-after.js';
+import { describeError } from './describe-error.js';
 import { closeOpenMarkdown, splitMessage } from './split.js';
 import type { ReasoningDisplay, ReplyPhase, ReplySink } from './types.js';
 
 export interface RendererOptions {
   /** How reasoning shows before the first content (config REASONING_DISPLAY). */
   reasoningDisplay: ReasoningDisplay;
+  /** Longest answer kept (config MAX_ANSWER_CHARS); past it the reply ends with a note. Default: no cap. */
+  maxAnswerChars?: number;
   /** Clock, for tests; defaults to Date.now. */
   now?: () => number;
   /** Cap for the edit interval as it doubles after rate limits; default 10 s. */
@@ -51,6 +55,13 @@ const RETRY_BASE_MS = 1_000;
 const MAX_CONSECUTIVE_RATE_LIMITS = 10;
 // In 'text' mode, show at most this much of the latest reasoning.
 const REASONING_TAIL_CHARS = 1_000;
+/** Reasoning kept in memory in 'text' mode: enough for the shown tail, not the megabytes a model may think. */
+export const REASONING_RETAINED_CHARS = 2_000;
+
+/** The line a reply cut at `maxAnswerChars` ends with. */
+export function answerCutMarker(maxAnswerChars: number): string {
+  return `_The answer was cut off at ${maxAnswerChars.toLocaleString('en-US')} characters._`;
+}
 
 interface MessageState {
   text: string;
@@ -79,6 +90,15 @@ export class ReplyRenderer {
   get text(): string {
     return this.answer;
   }
+  /** Characters of reasoning held in memory: a short tail in 'text' mode, none otherwise. */
+  get retainedReasoningChars(): number {
+    return this.reasoningText.length;
+  }
+
+  /** The answer reached `maxAnswerChars`: later content is dropped; the caller should stop the stream. */
+  get answerCut(): boolean {
+    return this.cut;
+  }
   readonly stats: RendererStats = { posts: 0, edits: 0, rateLimits: 0, skippedUnchanged: 0 };
 
   private readonly now: () => number;
@@ -88,6 +108,7 @@ export class ReplyRenderer {
   private readonly shown: MessageState[] = [];
 
   private answer = '';
+  private cut = false;
   private hasContent = false;
   private contentShown = false;
   private reasoningText = '';
@@ -159,7 +180,10 @@ export class ReplyRenderer {
 
   reasoning(delta: string): void {
     if (this.ending || this.hasContent || delta === '') return;
-    this.reasoningText += delta;
+    // Only 'text' mode shows reasoning, and only its tail: keep no more than that in memory.
+    if (this.options.reasoningDisplay === 'text') {
+      this.reasoningText = (this.reasoningText + delta).slice(-REASONING_RETAINED_CHARS);
+    }
     const first = !this.reasoningStarted;
     this.reasoningStarted = true;
     if (first) {
@@ -177,7 +201,18 @@ export class ReplyRenderer {
   }
 
   content(delta: string): void {
-    if (this.ending || delta === '') return;
+    if (this.ending || this.cut || delta === '') return;
+    const room = (this.options.maxAnswerChars ?? Number.POSITIVE_INFINITY) - this.answer.length;
+    if (delta.length > room) {
+      delta = delta.slice(0, endBeforeSurrogateSplit(delta, room));
+      this.cut = true;
+      this.logger.info(
+        { maxAnswerChars: this.options.maxAnswerChars },
+        'answer reached its size cap; cut there',
+      );
+      this.wake(false);
+      if (delta === '') return;
+    }
     this.answer += delta;
     if (!this.hasContent && /\S/.test(delta)) {
       this.hasContent = true;
@@ -209,7 +244,12 @@ export class ReplyRenderer {
     this.failReason = reason;
     this.clearTimers();
     this.wake(true);
-    this.ending = this.drain().then(() => [...this.messageIds]);
+    this.ending = this.drain().then(async () => {
+      await this.sink.replyEnded?.().catch((err: unknown) => {
+        this.logger.warn({ err }, 'the reply sink could not finish the reply');
+      });
+      return [...this.messageIds];
+    });
     return this.ending;
   }
 
@@ -309,6 +349,10 @@ export class ReplyRenderer {
   }
 
   private onSinkError(error: unknown): void {
+    if (error instanceof PlatformRateLimitError && exceedsRetryAfterCap(error.retryAfterMs)) {
+      this.giveUpOnLongRateLimit(error);
+      return;
+    }
     if (error instanceof PlatformRateLimitError && ++this.rateLimitsInARow <= MAX_CONSECUTIVE_RATE_LIMITS) {
       this.stats.rateLimits++;
       this.notBefore = this.now() + error.retryAfterMs;
@@ -327,6 +371,24 @@ export class ReplyRenderer {
     }
     this.notBefore = this.now() + RETRY_BASE_MS * 2 ** (this.failures - 1);
     this.logger.warn({ err: error, attempt: this.failures }, 'reply update failed; retrying');
+  }
+
+  /**
+   * The platform asked for a wait past the cap (a day, say): waiting would hold this turn, its
+   * conversation's lock and the ending for that long. Editing stops; the answer is still saved by
+   * the engine, and the user hears why the reply stopped changing, if the platform lets us say it.
+   */
+  private giveUpOnLongRateLimit(error: PlatformRateLimitError): void {
+    this.stats.rateLimits++;
+    this.gaveUp = true;
+    this.logger.warn(
+      { retryAfterMs: error.retryAfterMs },
+      'platform asked to wait longer than the Retry-After cap; giving up on editing this reply',
+    );
+    // Not awaited: the ending must not wait on a platform that is refusing us.
+    this.sink.notice?.(describeError(error)).catch((noticeError: unknown) => {
+      this.logger.warn({ err: noticeError }, 'could not tell the user the reply stopped updating');
+    });
   }
 
   /** What every message of the reply should show right now. */
@@ -363,6 +425,7 @@ export class ReplyRenderer {
 
   /** The marker line a stopped or failed reply ends with. */
   private endingLine(): string | undefined {
+    if (this.phase === 'done' && this.cut) return answerCutMarker(this.options.maxAnswerChars ?? 0);
     if (this.phase === 'stopped') return STOPPED_MARKER;
     if (this.phase === 'interrupted') return `⚠️ Interrupted: ${this.failReason}`;
     return undefined;
@@ -398,6 +461,12 @@ export class ReplyRenderer {
     this.statusTimer = undefined;
     this.typingTimer = undefined;
   }
+}
+
+/** `end`, or one less when cutting there would leave half a surrogate pair (half an emoji). */
+function endBeforeSurrogateSplit(text: string, end: number): number {
+  const last = text.charCodeAt(end - 1);
+  return end > 0 && last >= 0xd800 && last <= 0xdbff ? end - 1 : end;
 }
 
 /**

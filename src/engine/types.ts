@@ -5,6 +5,7 @@
  * The engine never imports a platform library.
  */
 import type { AttachmentRef, ConversationKey, TurnAuthor } from '../store/types.js';
+import type { OutboundPolicy } from './outbound-policy.js';
 
 export interface IncomingTurn {
   key: ConversationKey;
@@ -49,6 +50,11 @@ export interface ReplySink {
   typing?(): Promise<void>;
   /** Tells the user something outside the reply itself (an attachment skipped, a queue position). */
   notice?(text: string): Promise<void>;
+  /**
+   * The reply ended (done, stopped or interrupted): no post or edit follows. A sink that cannot
+   * tell its last message from a finished earlier one (both phase `done`) sends what it held back.
+   */
+  replyEnded?(): Promise<void>;
 }
 
 /** Where an attachment's bytes can be downloaded from right now. */
@@ -57,6 +63,11 @@ export interface AttachmentSource {
   url: string;
   /** Sent with the download (Slack's bot token); a source with headers is never passed upstream as a URL. */
   headers?: Record<string, string>;
+  /**
+   * Where the bytes may come from and who may see `headers`; every download and every URL passed
+   * upstream is checked against it. Without one: public http(s) hosts only, and no headers.
+   */
+  policy?: OutboundPolicy;
 }
 
 /** Supplied by each adapter: turns a stored reference into a fresh download location. */

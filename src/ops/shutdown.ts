@@ -11,12 +11,17 @@
  * 4. the platforms disconnect, the HTTP server closes, the upstream pool and the store close last.
  *
  * Shard children (DISCORD_SHARDS) are told first, so they drain in parallel with this process.
- * The same signal a second time, or a shutdown that overruns its deadline, exits at once.
+ * The same signal again more than a second later, or a shutdown that overruns its deadline, exits at
+ * once. A copy within the second is the same signal delivered twice: `npm start` runs npm → tsx →
+ * node, and a signal to the process group (systemd's default, Ctrl-C) reaches node directly and
+ * again relayed by tsx. A parent process that goes away (npm exiting without forwarding a SIGTERM)
+ * starts the same graceful shutdown.
  */
 import type { Logger } from '../log.js';
 import type { PlatformHandle } from '../platforms/types.js';
 import type { Runtime } from '../runtime.js';
 import type { HttpServerHandle } from './http-server.js';
+import { watchParent } from './parent-watch.js';
 
 export interface ShutdownDependencies {
   runtime: Runtime;
@@ -33,6 +38,11 @@ export interface ShutdownDependencies {
   exit?: (code: number) => void;
   /** Signals to listen for; tests pass []. Default SIGTERM and SIGINT. */
   signals?: NodeJS.Signals[];
+  /**
+   * Shut down when the parent process goes away. Default: when listening to the real signals and
+   * not forked with an IPC channel (shard children shut down on the channel's 'disconnect').
+   */
+  watchParent?: boolean;
 }
 
 export interface ShutdownControl {
@@ -42,6 +52,8 @@ export interface ShutdownControl {
 }
 
 const POLL_MS = 50;
+/** A repeat of the first signal within this window is the same signal delivered twice. */
+const DUPLICATE_SIGNAL_MS = 1_000;
 /** Beyond grace + final edits: platforms, HTTP and the store get this long to close. */
 const CLOSE_ALLOWANCE_MS = 10_000;
 
@@ -89,28 +101,46 @@ export function installShutdown(deps: ShutdownDependencies): ShutdownControl {
     return running;
   }
 
-  let firstSignal: NodeJS.Signals | undefined;
-  for (const signal of deps.signals ?? (['SIGTERM', 'SIGINT'] as const)) {
+  /** Starts the shutdown with its overall deadline, and exits when it is done. */
+  function begin(reason: string): void {
+    // If something hangs (a platform that never disconnects), the deadline still ends the process.
+    const deadlineMs = runtime.config.shutdownGraceMs + finalEditMs + CLOSE_ALLOWANCE_MS;
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown overran its deadline: exiting');
+      exit(1);
+    }, deadlineMs).unref();
+    shutdown(reason).then(
+      () => exit(0),
+      () => exit(1),
+    );
+  }
+
+  let firstSignal: { signal: NodeJS.Signals; at: number } | undefined;
+  const signals = deps.signals ?? (['SIGTERM', 'SIGINT'] as const);
+  for (const signal of signals) {
     process.on(signal, () => {
       if (running) {
         // Ctrl-C twice means "now". A different signal is not: Ctrl-C reaches shard children
         // through the terminal's process group, then the manager's own SIGTERM follows it.
-        if (signal !== firstSignal) return;
+        if (signal !== firstSignal?.signal) return;
+        if (Date.now() - firstSignal.at < DUPLICATE_SIGNAL_MS) {
+          logger.info({ signal }, 'the same signal again within a second: counted once');
+          return;
+        }
         logger.warn({ signal }, 'second signal during shutdown: exiting now');
         exit(1);
         return;
       }
-      firstSignal = signal;
-      // If something hangs (a platform that never disconnects), the deadline still ends the process.
-      const deadlineMs = runtime.config.shutdownGraceMs + finalEditMs + CLOSE_ALLOWANCE_MS;
-      setTimeout(() => {
-        logger.error({ deadlineMs }, 'shutdown overran its deadline: exiting');
-        exit(1);
-      }, deadlineMs).unref();
-      shutdown(signal).then(
-        () => exit(0),
-        () => exit(1),
-      );
+      firstSignal = { signal, at: Date.now() };
+      begin(signal);
+    });
+  }
+
+  if (deps.watchParent ?? (deps.signals === undefined && process.send === undefined)) {
+    watchParent((parentPid) => {
+      if (running) return;
+      logger.warn({ parentPid }, 'parent process went away: shutting down');
+      begin('parent process went away');
     });
   }
   return { isShuttingDown: () => running !== undefined, shutdown };

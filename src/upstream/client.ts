@@ -60,6 +60,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 }
 
 const COMPLETIONS_PATH = '/gemini/chat/completions';
+/**
+ * A body read whole (a non-streaming completion, a gateway's JSON answer to a stream request) is
+ * refused past this size: a 200,000-character answer with its reasoning fits many times over, a
+ * runaway body is not held in memory.
+ */
+export const MAX_RESPONSE_BODY_BYTES = 8 * 1024 * 1024;
 /** Error bodies are short; a gateway's HTML page is cut here rather than read whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** After `[DONE]` the body should end at once; wait this long for it so the socket can be reused. */
@@ -117,7 +123,7 @@ class AceDataUpstreamClient implements UpstreamClient {
     const log: RequestLog = { model: request.model, stream: false };
     try {
       const opened = await this.open(request, false, options, log);
-      const text = await this.readBody(opened, options.signal, Number.POSITIVE_INFINITY);
+      const text = await this.readWholeBody(opened, options.signal);
       const completion = completionFromBody(text, request, opened.traceId);
       log.outcome = 'done';
       return completion;
@@ -140,7 +146,7 @@ class AceDataUpstreamClient implements UpstreamClient {
       const { body, headers } = opened.response;
       // A gateway that ignored `stream: true` (or reports an error with 200) answers plain JSON.
       if (String(headers['content-type'] ?? '').includes('application/json')) {
-        const text = await this.readBody(opened, options.signal, Number.POSITIVE_INFINITY);
+        const text = await this.readWholeBody(opened, options.signal);
         yield* eventsFromCompletion(completionFromBody(text, request, opened.traceId));
         log.outcome = 'done';
         return;
@@ -251,7 +257,9 @@ class AceDataUpstreamClient implements UpstreamClient {
           options.onResponse?.({ status: response.statusCode, traceId, headersMs: opened.headersMs });
           return opened;
         }
-        const text = await this.readBody(opened, options.signal, MAX_ERROR_BODY_BYTES).catch(() => '');
+        const { text } = await this.readBody(opened, options.signal, MAX_ERROR_BODY_BYTES).catch(() => ({
+          text: '',
+        }));
         const error = errorFromResponse(response.statusCode, response.headers, text);
         log.traceId = error.traceId;
         throw error;
@@ -277,21 +285,46 @@ class AceDataUpstreamClient implements UpstreamClient {
     );
   }
 
-  /** Reads a (short) body as text, at most `limitBytes`; transport failures become UpstreamErrors. */
-  private async readBody(opened: OpenedResponse, signal: AbortSignal | undefined, limitBytes: number) {
+  /** A successful body read whole: past MAX_RESPONSE_BODY_BYTES it is refused, not parsed. */
+  private async readWholeBody(opened: OpenedResponse, signal: AbortSignal | undefined): Promise<string> {
+    const { text, truncated } = await this.readBody(opened, signal, MAX_RESPONSE_BODY_BYTES);
+    if (truncated) {
+      throw new UpstreamError(
+        'bad_response',
+        `The upstream response body is larger than ${MAX_RESPONSE_BODY_BYTES / 1024 / 1024} MiB; it was not read`,
+        { status: opened.response.statusCode, traceId: opened.traceId },
+      );
+    }
+    return text;
+  }
+
+  /**
+   * Reads a body as text, at most `limitBytes` of it (the rest is never read: the socket is closed);
+   * transport failures become UpstreamErrors.
+   */
+  private async readBody(
+    opened: OpenedResponse,
+    signal: AbortSignal | undefined,
+    limitBytes: number,
+  ): Promise<{ text: string; truncated: boolean }> {
     const chunks: Buffer[] = [];
     let size = 0;
+    let truncated = false;
     try {
       for await (const chunk of opened.response.body) {
-        chunks.push(chunk as Buffer);
-        size += (chunk as Buffer).length;
-        if (size >= limitBytes) break; // leaving the loop destroys the rest of the body
+        const bytes = chunk as Buffer;
+        chunks.push(bytes.subarray(0, limitBytes - size));
+        size += bytes.length;
+        if (size > limitBytes) {
+          truncated = true;
+          break; // leaving the loop destroys the rest of the body
+        }
       }
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       throw errorFromTransport(error, 'body', this.timeouts, opened.traceId);
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return { text: Buffer.concat(chunks).toString('utf8'), truncated };
   }
 
   /** The error to throw: the abort reason when aborted, else an UpstreamError; notes the outcome. */

@@ -8,6 +8,7 @@
  * repeat (and bill) the answer, so nothing after that point is ever retried.
  */
 import { UpstreamError } from '../errors.js';
+import { MAX_RETRY_AFTER_MS } from '../retry-after.js';
 
 /** How persistent to be. */
 export interface RetryPolicy {
@@ -21,9 +22,9 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-/** 0.5 s doubling to 8 s; Retry-After up to 60 s. */
+/** 0.5 s doubling to 8 s; Retry-After up to the bot-wide cap (60 s). */
 export function defaultRetryPolicy(maxRetries: number, baseDelayMs = 500): RetryPolicy {
-  return { maxRetries, baseDelayMs, maxDelayMs: baseDelayMs * 16, maxRetryAfterMs: 60_000 };
+  return { maxRetries, baseDelayMs, maxDelayMs: baseDelayMs * 16, maxRetryAfterMs: MAX_RETRY_AFTER_MS };
 }
 
 const RETRYABLE_TRANSPORT_CODES = new Set([

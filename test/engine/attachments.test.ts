@@ -91,8 +91,14 @@ function ref(name: string, mimeType: string, size: number, id = name): Attachmen
   return { platform: 'discord', id, name, mimeType, size };
 }
 
+/** The loopback server stands in for a platform's configured API origin: allowed, loopback or not. */
+const serverPolicy = () => ({ allowedOrigins: [base], credentialOrigins: [base], trustedOrigins: [base] });
+
 /** Resolves a ref's id as a path on the loopback server. */
-const resolveFromServer: AttachmentResolver = async (attachment) => ({ url: `${base}/${attachment.id}` });
+const resolveFromServer: AttachmentResolver = async (attachment) => ({
+  url: `${base}/${attachment.id}`,
+  policy: serverPolicy(),
+});
 
 describe('classifyAttachment', () => {
   it('sorts by MIME type and extension, and by announced size', () => {
@@ -136,6 +142,7 @@ describe('convertAttachments', () => {
     const withToken: AttachmentResolver = async () => ({
       url: `${base}/image.png`,
       headers: { authorization: 'Bearer xoxb-test' },
+      policy: serverPolicy(),
     });
     const secret = await convertAttachments(refs, withToken, { ...LIMITS, mode: 'url' });
     expect(secret.parts[0]).toMatchObject({
@@ -211,7 +218,7 @@ describe('downloadCapped', () => {
       const small = join(dir, 'notes.md');
       await writeFile(small, '# Title\n\nbody\n');
       const file = await downloadCapped(
-        { url: pathToFileURL(small).href },
+        { url: pathToFileURL(small).href, policy: { allowFileUrls: true } },
         { maxBytes: 100, timeoutMs: 1000, expectMime: 'text/markdown' },
       );
       expect(file.bytes.toString('utf8')).toBe('# Title\n\nbody\n');
@@ -220,7 +227,7 @@ describe('downloadCapped', () => {
       const big = join(dir, 'big.bin');
       await writeFile(big, Buffer.alloc(5000));
       const error = await downloadCapped(
-        { url: pathToFileURL(big).href },
+        { url: pathToFileURL(big).href, policy: { allowFileUrls: true } },
         { maxBytes: 100, timeoutMs: 1000 },
       ).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(AttachmentError);
@@ -228,7 +235,7 @@ describe('downloadCapped', () => {
 
       const converted = await convertAttachments(
         [{ platform: 'console', id: small, name: 'notes.md', mimeType: 'text/markdown', size: 14 }],
-        async (attachment) => ({ url: pathToFileURL(attachment.id).href }),
+        async (attachment) => ({ url: pathToFileURL(attachment.id).href, policy: { allowFileUrls: true } }),
         LIMITS,
       );
       expect(converted.parts).toEqual([
@@ -241,7 +248,7 @@ describe('downloadCapped', () => {
 
   it('reports an HTTP error status as download_failed', async () => {
     const error = await downloadCapped(
-      { url: `${base}/missing.png` },
+      { url: `${base}/missing.png`, policy: serverPolicy() },
       { maxBytes: 100, timeoutMs: 1000 },
     ).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AttachmentError);

@@ -1,12 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describeError } from '../../src/engine/describe-error.js';
 import {
+  answerCutMarker,
   EMPTY_ANSWER_TEXT,
   PLACEHOLDER_TEXT,
+  REASONING_RETAINED_CHARS,
   ReplyRenderer,
   STOPPED_MARKER,
   STREAMING_INDICATOR,
 } from '../../src/engine/renderer.js';
 import { findCodeFences, splitMessage } from '../../src/engine/split.js';
+import { PlatformRateLimitError } from '../../src/errors.js';
+import { MAX_RETRY_AFTER_MS } from '../../src/retry-after.js';
 import { RecordingSink } from './renderer-sink.js';
 
 beforeEach(() => {
@@ -166,6 +171,43 @@ describe('ReplyRenderer: rate limits and failures', () => {
     expect(final).toMatchObject({ text: 'All of it.', phase: 'done' });
   });
 
+  it('honours a Retry-After of exactly the cap (60 s), then finishes the reply', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
+    sink.failures.set(1, { rateLimitMs: MAX_RETRY_AFTER_MS });
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+    void renderer.start();
+    renderer.content('Worth the wait.');
+    await vi.advanceTimersByTimeAsync(250);
+    await settle(renderer.complete());
+    expect(sink.calls.at(-1)!.startedAt).toBeGreaterThanOrEqual(200 + MAX_RETRY_AFTER_MS);
+    expect(sink.visible()).toEqual(['Worth the wait.']);
+  });
+
+  it('a Retry-After past the cap (86,400 s) stops editing: complete() returns at once and the user is told', async () => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
+    const notices: string[] = [];
+    const withNotice = Object.assign(sink, { notice: async (text: string) => void notices.push(text) });
+    sink.failures.set(1, { rateLimitMs: 86_400_000 });
+    const renderer = new ReplyRenderer(withNotice, { reasoningDisplay: 'status' });
+    void renderer.start();
+    renderer.content('An answer the platform will not show.');
+    await vi.advanceTimersByTimeAsync(250); // the first content edit was refused at 200 ms
+    let returned = false;
+    const ending = renderer.complete().then((ids) => {
+      returned = true;
+      return ids;
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(returned).toBe(true);
+    expect(await ending).toEqual(['m1']);
+    expect(renderer.text).toBe('An answer the platform will not show.'); // kept for history
+    expect(sink.calls).toHaveLength(2); // no retry after the refusal
+    expect(renderer.stats.rateLimits).toBe(1);
+    expect(notices).toEqual([describeError(new PlatformRateLimitError(86_400_000))]);
+    expect(notices[0]).toMatch(/could not be finished/);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('gives up editing on a sink that keeps failing, and still resolves', async () => {
     const sink = new RecordingSink({ editIntervalMs: 1000 }, 100);
     sink.failFrom = 1;
@@ -238,6 +280,18 @@ describe('ReplyRenderer: long answers', () => {
 });
 
 describe('ReplyRenderer: endings', () => {
+  it('tells the sink once that the reply ended, after its last call, for every ending', async () => {
+    for (const end of ['complete', 'stop', 'fail'] as const) {
+      const sink = new RecordingSink({ editIntervalMs: 1000, maxMessageLength: 20 }, 50);
+      const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+      void renderer.start();
+      await stream(renderer, ['A first paragraph.\n\n', 'And a second one.'], 100);
+      await settle(end === 'fail' ? renderer.fail('boom') : renderer[end]());
+      await settle(renderer.complete());
+      expect(sink.finishedAt).toEqual([{ at: expect.any(Number), callsBefore: sink.calls.length }]);
+    }
+  });
+
   it('keeps the partial text and adds a stop marker', async () => {
     const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
     const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
@@ -335,5 +389,56 @@ describe('ReplyRenderer: reasoning display', () => {
     await settle(renderer.complete());
     expect(sink.visible()).toEqual(['Visible answer']);
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('ReplyRenderer: bounded memory', () => {
+  const megabyteOfReasoning = Array.from(
+    { length: 1_000 },
+    (_, i) => `${String(i).padStart(4, '0')}${'r'.repeat(1_020)}`,
+  );
+
+  it("'text' keeps only the tail of 1 MB of reasoning, and still shows the newest of it", async () => {
+    const sink = new RecordingSink({ maxMessageLength: 2000, editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'text' });
+    await started(renderer);
+    for (const delta of megabyteOfReasoning) renderer.reasoning(delta);
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(megabyteOfReasoning.join('').length).toBeGreaterThanOrEqual(1_000_000);
+    expect(renderer.retainedReasoningChars).toBeGreaterThan(0);
+    expect(renderer.retainedReasoningChars).toBeLessThanOrEqual(REASONING_RETAINED_CHARS);
+    expect(sink.visible()[0]).toMatch(/r+$/);
+    expect(sink.visible()[0]).toContain('> …');
+    renderer.content('Answer.');
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Answer.']);
+  });
+
+  it.each(['status', 'hidden'] as const)("'%s' keeps no reasoning text at all", async (mode) => {
+    const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: mode });
+    await started(renderer);
+    for (const delta of megabyteOfReasoning) renderer.reasoning(delta);
+    expect(renderer.retainedReasoningChars).toBe(0);
+    renderer.content('Answer.');
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual(['Answer.']);
+  });
+
+  it('an answer over maxAnswerChars is cut there, never inside a surrogate pair, and the reply says so', async () => {
+    const sink = new RecordingSink({ maxMessageLength: 2000, editIntervalMs: 1000 }, 50);
+    const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status', maxAnswerChars: 100 });
+    await started(renderer);
+    renderer.content('a'.repeat(99));
+    expect(renderer.answerCut).toBe(false);
+    renderer.content('😀 and more'); // the emoji's two halves would straddle the cap
+    expect(renderer.answerCut).toBe(true);
+    expect(renderer.text).toBe('a'.repeat(99));
+    renderer.content('ignored');
+    expect(renderer.text).toBe('a'.repeat(99));
+    await settle(renderer.complete());
+    expect(sink.visible()).toEqual([`${'a'.repeat(99)}\n\n${answerCutMarker(100)}`]);
+    expect(answerCutMarker(200_000)).toBe('_The answer was cut off at 200,000 characters._');
+    expect(sink.phases()).toEqual(['done']);
   });
 });

@@ -35,9 +35,13 @@ export interface ConsoleOptions {
   userName?: string;
 }
 
-/** Reads the file a console attachment points at; console attachments are local paths. */
+/**
+ * Reads the file a console attachment points at; console attachments are local paths, so this is
+ * the one source whose policy allows file: URLs (and nothing on the network).
+ */
 export const resolveConsoleAttachment: AttachmentResolver = async (ref) => ({
   url: pathToFileURL(ref.id).href,
+  policy: { allowFileUrls: true, allowedOrigins: [] },
 });
 
 export async function runConsole(options: ConsoleOptions): Promise<void> {

@@ -35,7 +35,7 @@ export async function answerAutocomplete(
 ): Promise<void> {
   const focused = interaction.options.getFocused(true);
   const isModelOption = MODEL_OPTIONS[interaction.commandName] === focused.name;
-  if (!isModelOption || refusalFor(deps.runner, interaction)) {
+  if (!isModelOption || (await refusalFor(deps.runner, interaction))) {
     await interaction.respond([]);
     return;
   }

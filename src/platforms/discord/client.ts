@@ -4,6 +4,7 @@
  * proxies and the loopback emulator) and how rate limits surface.
  */
 import { Client, type ClientOptions, GatewayIntentBits, Partials, type RateLimitData } from 'discord.js';
+import { exceedsRetryAfterCap } from '../../retry-after.js';
 import { NO_MENTIONS } from './format.js';
 
 /**
@@ -25,9 +26,11 @@ const COMMANDS_ROUTE = /^\/applications\/:id(\/guilds\/:id)?\/commands$/;
 /**
  * Message sends and edits (and command registration) reject instead of waiting in discord.js's queue when their bucket is
  * spent, so the reply renderer learns about it (and widens its interval) and later text replaces
- * the queued one. Everything else (threads, interactions, typing) keeps discord.js's queueing.
+ * the queued one. Everything else (threads, interactions, typing) keeps discord.js's queueing, but
+ * never for longer than the bot's Retry-After cap: a day-long wait would hold the turn for a day.
  */
 export function rejectMessageRateLimits(data: RateLimitData): boolean {
+  if (exceedsRetryAfterCap(Math.max(data.retryAfter, data.timeToReset))) return true;
   const method = data.method.toUpperCase();
   // Command registration at start-up: the daily create limit answers 429 for hours; waiting in the
   // queue would hold start-up that long, so it fails at once (one warning) instead.

@@ -1,12 +1,15 @@
 /**
  * `startDiscord`: builds the discord.js client, registers the attachment resolver with the engine,
- * attaches the adapter, logs in and registers the commands when Discord's differ (register-commands.ts). A gateway close for disallowed intents (4014: the Message
- * Content intent is not switched on) ends start-up with one clear line, as does a bad token.
+ * attaches the adapter, logs in and registers the commands when Discord's differ
+ * (register-commands.ts). A gateway close for disallowed intents (4014: the Message Content intent
+ * is not switched on) ends start-up with one clear line, as do a bad token and an API that cannot be
+ * reached (DNS, refused connection, timeout).
  */
-import { type Client, Events, Status } from 'discord.js';
+import { type Client, DefaultRestOptions, Events, Status } from 'discord.js';
 import { discordCommands } from '../../../commands/discord-commands.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, PlatformUnreachableError } from '../../errors.js';
 import { discordShardOptions, resolveShardPlan } from '../../sharding/shard-plan.js';
+import { hostOf, networkFailureCode } from '../network-failure.js';
 import type { PlatformDependencies, PlatformHandle } from '../types.js';
 import { DiscordAdapter } from './adapter.js';
 import { createDiscordClient } from './client.js';
@@ -48,7 +51,11 @@ export async function startDiscord(deps: DiscordStartOptions): Promise<PlatformH
   deps.onClient?.(client);
   deps.engine.registerResolver(
     'discord',
-    createDiscordResolver({ rest: client.rest, ...(deps.now ? { now: deps.now } : {}) }),
+    createDiscordResolver({
+      rest: client.rest,
+      apiUrl: discord.apiUrl,
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
   );
   const adapter = new DiscordAdapter({
     client,
@@ -89,6 +96,11 @@ export async function startDiscord(deps: DiscordStartOptions): Promise<PlatformH
     if (error instanceof ConfigError) throw error;
     if ((error as { code?: string }).code === 'TokenInvalid') {
       throw new ConfigError('DISCORD_TOKEN', 'DISCORD_TOKEN was refused by Discord: check the bot token.');
+    }
+    const networkCode = networkFailureCode(error);
+    if (networkCode) {
+      const host = hostOf(discord.apiUrl ?? DefaultRestOptions.api);
+      throw new PlatformUnreachableError('Discord', host, networkCode, { cause: error });
     }
     throw error;
   }

@@ -20,7 +20,13 @@ export function accessFactsOf(interaction: Interaction): AccessFacts {
   };
 }
 
-/** The refusal for whoever triggered `interaction`, or undefined when they may use the bot. */
-export function refusalFor(runner: DiscordTurnRunner, interaction: Interaction): RefusedError | undefined {
+/**
+ * The refusal for whoever triggered `interaction`, or undefined when they may use the bot. Async:
+ * a DM (also a group DM reached through a user install) may need the sender's guild roles.
+ */
+export async function refusalFor(
+  runner: DiscordTurnRunner,
+  interaction: Interaction,
+): Promise<RefusedError | undefined> {
   return runner.refusal(accessFactsOf(interaction));
 }

@@ -82,7 +82,7 @@ export class DiscordMessageCommands {
   constructor(private readonly options: MessageCommandsOptions) {}
 
   async handle(interaction: MessageContextMenuCommandInteraction): Promise<void> {
-    const refusal = refusalFor(this.options.runner, interaction);
+    const refusal = await refusalFor(this.options.runner, interaction);
     if (refusal) return this.privately(interaction, refusal.message);
     const target = this.targetOf(interaction);
     switch (interaction.commandName) {
@@ -104,7 +104,7 @@ export class DiscordMessageCommands {
   /** The "Ask Gemini" modal was submitted: answer the question about the remembered message. */
   async onModalSubmit(interaction: ModalSubmitInteraction): Promise<void> {
     if (!interaction.customId.startsWith(ASK_MODAL_PREFIX)) return;
-    const refusal = refusalFor(this.options.runner, interaction);
+    const refusal = await refusalFor(this.options.runner, interaction);
     if (refusal) return this.privately(interaction, refusal.message);
     const commandId = interaction.customId.slice(ASK_MODAL_PREFIX.length);
     const waiting = this.pending.get(commandId);

@@ -66,7 +66,7 @@ export async function shareAnswer(
   key: ConversationKey,
   deps: { runner: DiscordTurnRunner; history: HistoryStore },
 ): Promise<void> {
-  const refusal = refusalFor(deps.runner, interaction);
+  const refusal = await refusalFor(deps.runner, interaction);
   if (refusal) {
     await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
     return;

@@ -161,7 +161,7 @@ export interface InteractionSinkOptions {
   ephemeral: boolean;
   /** Builds the channel sink used once the interaction token lapsed; none for ephemeral answers. */
   fallback?: () => ChannelSink;
-  /** The buttons by phase (default Stop while streaming, Regenerate afterwards). */
+  /** The buttons by phase (default Stop while streaming, Regenerate afterwards; none after for ephemeral). */
   components?: (phase: ReplyPhase, key: ConversationKey) => ActionRowJson[];
   /**
    * Discord's follow-up cap for this interaction (5 for an app only the user installed). Text past
@@ -194,8 +194,15 @@ export class InteractionSink implements ReplySink {
 
   constructor(private readonly options: InteractionSinkOptions) {}
 
+  /**
+   * The buttons for `phase`: the caller's (`components`), else Stop while streaming, then
+   * Regenerate; an ephemeral answer gets Stop only, since a regenerated answer would be posted in
+   * the channel for everyone to see.
+   */
   private componentsFor(phase: ReplyPhase): ActionRowJson[] {
-    return (this.options.components ?? replyComponents)(phase, this.options.key);
+    if (this.options.components) return this.options.components(phase, this.options.key);
+    if (this.options.ephemeral && phase !== 'streaming') return [];
+    return replyComponents(phase, this.options.key);
   }
 
   async post(text: string, phase: ReplyPhase): Promise<string> {

@@ -6,9 +6,11 @@
  */
 import { App, HTTPReceiver } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, PlatformUnreachableError } from '../../errors.js';
+import { hostOf, networkFailureCode } from '../network-failure.js';
 import type { PlatformDependencies, PlatformHandle } from '../types.js';
 import { SlackAdapter } from './adapter.js';
+import { SlackAdmins } from './admins.js';
 import { boltLogger } from './bolt-logger.js';
 import { DEFAULT_COMMAND_NAMES, type SlackCommandNames, SlackCommands } from './commands.js';
 import { SlackReplies } from './reply.js';
@@ -17,6 +19,9 @@ import { type BudgetOptions, CHAT_UPDATE_BUDGET } from './update-budget.js';
 import { webClientOptions } from './web-api.js';
 
 export type { PlatformHandle };
+
+/** Where the WebClient sends calls when SLACK_API_URL is not set. */
+const SLACK_API_DEFAULT = 'https://slack.com/api/';
 
 /** Knobs for tests and benchmarks; production uses the defaults. */
 export interface SlackStartOptions {
@@ -49,6 +54,12 @@ export async function startSlack(
   // Our own ids first: mention stripping and ignoreSelf need them, and a bad token should stop start-up.
   const probe = new WebClient(slack.botToken, clientOptions);
   const auth = await probe.auth.test().catch((error: unknown) => {
+    // No answer at all is a network problem, not a refused token.
+    const networkCode = networkFailureCode(error);
+    if (networkCode) {
+      const host = hostOf(clientOptions.slackApiUrl ?? SLACK_API_DEFAULT);
+      throw new PlatformUnreachableError('Slack', host, networkCode, { cause: error });
+    }
     throw new ConfigError(
       'SLACK_BOT_TOKEN',
       `Slack refused SLACK_BOT_TOKEN (auth.test: ${(error as Error).message}).`,
@@ -105,6 +116,7 @@ export async function startSlack(
     logger,
     replies,
     identity,
+    admins: new SlackAdmins(app.client, deps.config.access.adminUsers),
   };
   const adapter = new SlackAdapter(adapterDeps);
   adapter.register();
@@ -113,7 +125,7 @@ export async function startSlack(
     ...(slack.commandNames as Partial<SlackCommandNames> | undefined),
     ...options.commandNames,
   }).register(app);
-  deps.engine.registerResolver('slack', createSlackResolver(app.client, slack.botToken));
+  deps.engine.registerResolver('slack', createSlackResolver(app.client, slack.botToken, slack.apiUrl));
 
   let ready = false;
   let stopping = false;

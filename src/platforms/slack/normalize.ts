@@ -31,6 +31,8 @@ export interface SlackFile {
   url_private?: string;
   url_private_download?: string;
   mode?: string;
+  /** A remote file (files.remote.add): its URL was chosen by the app that added it, not Slack. */
+  is_external?: boolean;
 }
 
 /**
@@ -91,7 +93,10 @@ export function conversationKeyFor(
   return { platform: 'slack', workspace: teamId, channel: event.channel, thread };
 }
 
-/** Slack files as history keeps them: references, resolved with the bot token when needed. */
+/**
+ * Slack files as history keeps them: references, resolved with the bot token when needed. A remote
+ * file keeps no URL, so the resolver asks files.info and sees it is external (never sent the token).
+ */
 export function toAttachmentRefs(files: SlackFile[] | undefined): AttachmentRef[] {
   if (!files) return [];
   return files
@@ -99,11 +104,15 @@ export function toAttachmentRefs(files: SlackFile[] | undefined): AttachmentRef[
     .map((file) => ({
       platform: 'slack' as const,
       id: file.id,
-      ...(file.url_private ? { url: file.url_private } : {}),
+      ...(file.url_private && !isExternal(file) ? { url: file.url_private } : {}),
       name: file.name ?? file.title ?? file.id,
       mimeType: file.mimetype ?? 'application/octet-stream',
       size: file.size ?? 0,
     }));
+}
+
+function isExternal(file: SlackFile): boolean {
+  return file.is_external === true || file.mode === 'external';
 }
 
 /** A message event → the engine's turn. Call `ignoreReason` first. */

@@ -8,6 +8,7 @@
  * for it, so waiters are served in arrival order and the rate is never exceeded.
  */
 
+import { MAX_RETRY_AFTER_MS } from '../../retry-after.js';
 import type { RateLimitDecision, RateLimiter } from '../../store/types.js';
 
 export interface BudgetOptions {
@@ -69,7 +70,8 @@ export class WorkspaceBudget {
         return;
       }
       if (decision.allowed) return;
-      await abortableDelay(decision.retryAfterMs, signal);
+      // The window is a minute, so the wait is too; the cap holds even for a store that says more.
+      await abortableDelay(Math.min(decision.retryAfterMs, MAX_RETRY_AFTER_MS), signal);
     }
   }
 

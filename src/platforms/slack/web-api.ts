@@ -5,6 +5,7 @@
  */
 import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
 import { PlatformRateLimitError } from '../../errors.js';
+import { exceedsRetryAfterCap } from '../../retry-after.js';
 
 /** The `error` string of an `ok: false` answer (`msg_too_long`, `unknown_method`, …), if that is what this is. */
 export function slackErrorCode(error: unknown): string | undefined {
@@ -33,7 +34,8 @@ export function asSinkError(error: unknown): unknown {
 
 /**
  * Calls `task`, waiting out a 429 (Retry-After) up to `attempts` times. For one-off calls outside
- * the renderer (slash command answers, statuses) that have no back-off of their own.
+ * the renderer (slash command answers, statuses) that have no back-off of their own. A wait past
+ * the Retry-After cap is not waited for: the 429 is thrown at once.
  */
 export async function withRateLimitRetry<T>(task: () => Promise<T>, attempts = 2): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -41,7 +43,7 @@ export async function withRateLimitRetry<T>(task: () => Promise<T>, attempts = 2
       return await task();
     } catch (error) {
       const retryMs = rateLimitRetryMs(error);
-      if (retryMs === undefined || attempt >= attempts) throw error;
+      if (retryMs === undefined || attempt >= attempts || exceedsRetryAfterCap(retryMs)) throw error;
       await new Promise((resolve) => setTimeout(resolve, retryMs));
     }
   }

@@ -118,6 +118,7 @@ export const MEMBER_PERMISSIONS = (1n << 10n) | (1n << 11n) | (1n << 16n) | (1n 
 export const MANAGE_CHANNELS = 1n << 4n;
 /** Lets a member's user-installed apps answer in public in a server (else Discord forces ephemeral). */
 export const USE_EXTERNAL_APPS = 1n << 50n;
+export const MANAGE_MESSAGES = 1n << 13n;
 
 export const DEFAULT_USER: EmuUser = { id: '100000000000000001', username: 'alice', global_name: 'Alice' };
 
@@ -225,6 +226,11 @@ export class DiscordEmulator {
     return (existing ?? this.state.addChannel({ type: 1, name: '', recipient: user })).id;
   }
 
+  /** Makes `user` a member of the guild with these roles (what GET /guilds/{id}/members/{user} answers). */
+  addMember(user: EmuUser, roles: string[] = []): void {
+    this.state.members.set(user.id, { user, roles });
+  }
+
   /** A user posts a message: stored, then dispatched as MESSAGE_CREATE. */
   sendMessage(input: SendMessageInput): EmuMessage {
     const channel = this.requireChannel(input.channelId);
@@ -278,6 +284,25 @@ export class DiscordEmulator {
     const guildId = this.state.nextId();
     this.state.foreignGuildIds.add(guildId);
     return this.state.addChannel({ type: 0, name, guild_id: guildId, parent_id: null }).id;
+  }
+
+  /**
+   * Discord resolved a link preview: MESSAGE_UPDATE with the embed added. The content and
+   * `edited_timestamp` stay as they were; nobody edited anything.
+   */
+  unfurlEmbed(messageId: string, embed: Record<string, unknown>): EmuMessage {
+    const message = this.requireMessage(messageId);
+    message.embeds = [...message.embeds, embed];
+    this.gateway.dispatch('MESSAGE_UPDATE', this.wireFromUser(message));
+    return message;
+  }
+
+  /** Someone pinned a message: MESSAGE_UPDATE with `pinned: true`, content and edit time unchanged. */
+  pinMessage(messageId: string): EmuMessage {
+    const message = this.requireMessage(messageId);
+    message.pinned = true;
+    this.gateway.dispatch('MESSAGE_UPDATE', this.wireFromUser(message));
+    return message;
   }
 
   /**
@@ -434,6 +459,12 @@ export class DiscordEmulator {
     await this.gateway.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private requireMessage(messageId: string): EmuMessage {
+    const message = this.state.messages.get(messageId);
+    if (!message) throw new Error(`emulator: no message ${messageId}`);
+    return message;
   }
 
   private requireChannel(channelId: string): EmuChannel {

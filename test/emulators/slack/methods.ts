@@ -3,7 +3,7 @@
  * `{ ok: false, error }` (HTTP 200) on failure. Arguments arrive form-encoded from the WebClient, so
  * every value is a string and JSON fields (blocks, chunks) are JSON text.
  */
-import type { EmulatedMessage, WorkspaceState } from './state.js';
+import type { EmulatedFile, EmulatedMessage, WorkspaceState } from './state.js';
 
 /** Slack refuses chat.postMessage/chat.update text near 4,000 characters (observed). */
 export const MAX_MESSAGE_TEXT = 4_000;
@@ -243,8 +243,14 @@ export const METHODS: Record<string, Handler> = {
     };
   },
 
-  'reactions.add': ({ args }) =>
-    args.channel && args.timestamp && args.name ? { ok: true } : fail('invalid_arguments'),
+  'reactions.add': ({ state, args }) => {
+    if (!args.channel || !args.timestamp || !args.name) return fail('invalid_arguments');
+    if (!/^[a-z0-9_+'-]+$/.test(String(args.name))) return fail('invalid_name');
+    const reaction = `${args.channel}/${args.timestamp}/${args.name}`;
+    if (state.reactions.has(reaction)) return fail('already_reacted');
+    state.reactions.add(reaction);
+    return { ok: true };
+  },
   'reactions.remove': ({ args }) =>
     args.channel && args.timestamp && args.name ? { ok: true } : fail('invalid_arguments'),
 
@@ -253,24 +259,56 @@ export const METHODS: Record<string, Handler> = {
     if (!file) return fail('file_not_found');
     return { ok: true, file: fileJson(file, state.teamId, baseUrl) };
   },
+
+  // A remote file: an app registers a URL it hosts; Slack keeps no bytes (files.remote.add).
+  'files.remote.add': ({ state, args, baseUrl }) => {
+    if (!args.external_id || !args.external_url || !args.title) return fail('invalid_arguments');
+    if (!/^https?:\/\//.test(args.external_url)) return fail('invalid_external_url');
+    const file: EmulatedFile = {
+      id: `FR${String(state.files.size + 1).padStart(7, '0')}`,
+      name: args.title,
+      mimetype: args.filetype ? mimeOfFiletype(args.filetype) : 'application/octet-stream',
+      bytes: Buffer.alloc(0),
+      externalUrl: args.external_url,
+      externalId: args.external_id,
+    };
+    state.files.set(file.id, file);
+    return { ok: true, file: fileJson(file, state.teamId, baseUrl) };
+  },
 };
 
+function mimeOfFiletype(filetype: string): string {
+  const known: Record<string, string> = {
+    png: 'image/png',
+    jpg: 'image/jpeg',
+    gif: 'image/gif',
+    text: 'text/plain',
+  };
+  return known[filetype] ?? 'application/octet-stream';
+}
+
 /** A file object as Slack shows it in events and files.info. */
-export function fileJson(
-  file: { id: string; name: string; mimetype: string; bytes: Buffer },
-  teamId: string,
-  baseUrl: string,
-): Record<string, unknown> {
-  const url = `${baseUrl}/files-pri/${teamId}-${file.id}/${encodeURIComponent(file.name)}`;
-  return {
+export function fileJson(file: EmulatedFile, teamId: string, baseUrl: string): Record<string, unknown> {
+  const common = {
     id: file.id,
     name: file.name,
     title: file.name,
     mimetype: file.mimetype,
     filetype: file.name.split('.').pop() ?? 'binary',
     size: file.bytes.length,
-    url_private: url,
-    url_private_download: `${url}?download=1`,
-    mode: 'hosted',
   };
+  if (file.externalUrl) {
+    // Slack's remote file object: no download URL of its own, the app's URL as url_private.
+    return {
+      ...common,
+      mode: 'external',
+      is_external: true,
+      external_type: 'app',
+      external_id: file.externalId ?? file.id,
+      external_url: file.externalUrl,
+      url_private: file.externalUrl,
+    };
+  }
+  const url = `${baseUrl}/files-pri/${teamId}-${file.id}/${encodeURIComponent(file.name)}`;
+  return { ...common, url_private: url, url_private_download: `${url}?download=1`, mode: 'hosted' };
 }

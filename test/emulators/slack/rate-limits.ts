@@ -28,6 +28,7 @@ export const DEFAULT_LIMITS: Record<string, MethodLimit> = {
   'users.info': { perMinute: 100, burst: 50 },
   'conversations.info': { perMinute: 100, burst: 50 },
   'files.info': { perMinute: 100, burst: 50 },
+  'files.remote.add': { perMinute: 20, burst: 10 },
 };
 
 interface Bucket {

@@ -38,6 +38,11 @@ export interface UpstreamScript {
       }
     /** Any status (200 too) with a body that is not the API's JSON, e.g. a proxy's HTML page. */
     | { kind: 'non_json_error'; status: number; body: string }
+    /**
+     * A JSON body of `bytes` bytes with this status (a runaway gateway, a huge error page), written
+     * in 64 KiB pieces under back-pressure; `RecordedRequest.bodyBytesSent` counts what went out.
+     */
+    | { kind: 'huge_body'; status: number; bytes: number }
     /** Destroy the socket mid-stream. */
     | { kind: 'cut'; afterChunks: number }
     /** Stop sending, keep the socket open (until the client gives up or the emulator closes). */
@@ -63,4 +68,7 @@ export interface RecordedRequest {
   receivedAt: number;
   /** The client's TCP port: equal ports on consecutive requests mean a reused keep-alive socket. */
   remotePort?: number;
+  /** For `huge_body`: bytes of the body accepted by the socket so far, and whether all were. */
+  bodyBytesSent?: number;
+  bodyFinished?: boolean;
 }

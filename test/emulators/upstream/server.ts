@@ -164,6 +164,7 @@ export async function startUpstreamEmulator(
         headers,
       );
     }
+    if (fault?.kind === 'huge_body') return playHugeBody(fault, recorded, res, traceId);
     if (fault?.kind === 'non_json_error') {
       res.writeHead(fault.status, { 'content-type': 'text/html', 'x-trace-id': traceId });
       res.end(fault.body);
@@ -252,6 +253,30 @@ export async function startUpstreamEmulator(
   const { port } = server.address() as AddressInfo;
   emulator.url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return emulator;
+}
+
+/** A JSON body that never ends in time: `{"content":"xxxx…` of `bytes` bytes, written under back-pressure. */
+async function playHugeBody(
+  fault: { status: number; bytes: number },
+  recorded: RecordedRequest,
+  res: ServerResponse,
+  traceId: string,
+): Promise<void> {
+  res.writeHead(fault.status, { 'content-type': 'application/json', 'x-trace-id': traceId });
+  const piece = Buffer.alloc(64 * 1024, 'x');
+  Buffer.from('{"content":"').copy(piece);
+  recorded.bodyBytesSent = 0;
+  recorded.bodyFinished = false;
+  while (recorded.bodyBytesSent < fault.bytes && !res.destroyed) {
+    const chunk = piece.subarray(0, Math.min(piece.length, fault.bytes - recorded.bodyBytesSent));
+    if (!res.write(chunk)) await drained(res);
+    if (res.destroyed) break;
+    recorded.bodyBytesSent += chunk.length;
+    piece.fill('x', 0, 12);
+  }
+  if (res.destroyed) return;
+  recorded.bodyFinished = true;
+  res.end();
 }
 
 /** Prompt tokens from every message's text, completion tokens from what was streamed. */

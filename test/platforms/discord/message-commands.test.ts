@@ -101,8 +101,12 @@ describe('definitions', () => {
       expect(byName.get(name)).toMatchObject({ integration_types: [0, 1], contexts: [0, 1, 2] });
     }
     for (const name of HANDLED_MESSAGE_COMMANDS) expect(byName.get(name)?.type).toBe(3);
-    for (const name of ['chat', 'model', 'system', 'reset', 'stop']) {
+    for (const name of ['chat', 'system']) {
       expect(byName.get(name)).toMatchObject({ integration_types: [0], contexts: [0] });
+    }
+    // The bot's own DM is a conversation it hosts: it can be reset, stopped and given a model there.
+    for (const name of ['model', 'reset', 'stop']) {
+      expect(byName.get(name)).toMatchObject({ integration_types: [0], contexts: [0, 1] });
     }
   });
 });

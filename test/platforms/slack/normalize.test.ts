@@ -7,6 +7,7 @@ import {
   type SlackMessageEvent,
   splitCommandText,
   stripBotMention,
+  toAttachmentRefs,
   turnFromMessage,
 } from '../../../src/platforms/slack/normalize.js';
 
@@ -102,6 +103,29 @@ describe('conversations and reply threads', () => {
       messageIds: ['10.1'],
       mode: 'new',
     });
+  });
+
+  it('keeps no URL for a remote file, so the resolver asks files.info and never sends it the token', () => {
+    const refs = toAttachmentRefs([
+      {
+        id: 'FR1',
+        name: 'a.png',
+        mimetype: 'image/png',
+        mode: 'external',
+        url_private: 'https://x.example/a.png',
+      },
+      {
+        id: 'FR2',
+        name: 'b.png',
+        mimetype: 'image/png',
+        is_external: true,
+        url_private: 'https://x.example/b.png',
+      },
+    ]);
+    expect(refs.map((ref) => [ref.id, ref.url])).toEqual([
+      ['FR1', undefined],
+      ['FR2', undefined],
+    ]);
   });
 
   it('splits a slash command argument', () => {
