@@ -194,6 +194,11 @@ export function isPrivateKey(key: ConversationKey): boolean {
   return key.thread.startsWith(PRIVATE_THREAD_PREFIX);
 }
 
+/** The user a `privateKeyFor` conversation belongs to; undefined for any other key. */
+export function privateOwnerOf(key: ConversationKey): string | undefined {
+  return isPrivateKey(key) ? key.thread.slice(PRIVATE_THREAD_PREFIX.length) : undefined;
+}
+
 /** Settings scope of a place: a thread's settings override its channel's. */
 export function scopeForPlace(place: ChannelPlace): {
   platform: 'discord';

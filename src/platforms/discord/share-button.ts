@@ -2,7 +2,8 @@
  * The Share button under a private answer (message commands, user installs): pressing it posts the
  * answer in the channel for everyone, through the button interaction's own webhook (so it works
  * where the bot is not in the server), and takes the button off the private copy. The text comes
- * from history, the whole answer even when it spans several messages.
+ * from history, the whole answer even when it spans several messages. Only the person who asked
+ * may share (the same access lists as every other surface apply first).
  */
 import {
   type APIActionRowComponent,
@@ -14,11 +15,12 @@ import {
 } from 'discord.js';
 import { splitMessage } from '../../engine/split.js';
 import type { ReplyPhase } from '../../engine/types.js';
-import type { ConversationKey, HistoryStore } from '../../store/types.js';
+import type { ConversationKey, HistoryStore, Turn } from '../../store/types.js';
 import { DISCORD_MAX_CONTENT, NO_MENTIONS, replyComponents } from './format.js';
 import { refusalFor } from './interaction-access.js';
+import { privateOwnerOf } from './normalize.js';
 import type { DiscordTurnRunner } from './turns.js';
-import { USER_INSTALL_MAX_FOLLOW_UPS, webhookOnly } from './user-install.js';
+import { USER_INSTALL_MAX_FOLLOW_UPS, USER_WORKSPACE, webhookOnly } from './user-install.js';
 
 const SHARE_PREFIX = 'gcb:share:';
 
@@ -60,6 +62,21 @@ export function privateAnswerComponents(
   };
 }
 
+/** Refused to anyone but the person who asked (a private conversation: its owner). */
+export const NOT_YOURS_TO_SHARE = 'Only the person who asked can share this answer.';
+
+/**
+ * Whether `userId` may post the answer of `key` for everyone: they asked its last prompt, and a
+ * conversation that names its owner (a private /ask conversation, a user install's) is theirs.
+ * The button sits on an ephemeral message only its owner sees; this also holds for a forged press.
+ */
+export function mayShare(userId: string, key: ConversationKey, history: readonly Turn[]): boolean {
+  const owner = privateOwnerOf(key) ?? (key.workspace === USER_WORKSPACE ? key.channel : undefined);
+  if (owner !== undefined && owner !== userId) return false;
+  const asker = history.findLast((turn) => turn.role === 'user')?.author?.id;
+  return asker === userId;
+}
+
 /** Posts the answer of `key` publicly, in as many messages as it needs (within Discord's caps). */
 export async function shareAnswer(
   interaction: ButtonInteraction,
@@ -71,7 +88,12 @@ export async function shareAnswer(
     await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
     return;
   }
-  const answer = (await deps.history.load(key)).findLast((turn) => turn.role === 'assistant');
+  const history = await deps.history.load(key);
+  if (!mayShare(interaction.user.id, key, history)) {
+    await interaction.reply({ content: NOT_YOURS_TO_SHARE, flags: MessageFlags.Ephemeral });
+    return;
+  }
+  const answer = history.findLast((turn) => turn.role === 'assistant');
   if (!answer?.text) {
     await interaction.reply({
       content: 'That answer is no longer available to share.',

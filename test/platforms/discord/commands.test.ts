@@ -9,6 +9,7 @@ import { HANDLED_COMMANDS } from '../../../src/platforms/discord/commands.js';
 import { buttonId } from '../../../src/platforms/discord/format.js';
 import { HANDLED_MESSAGE_COMMANDS } from '../../../src/platforms/discord/message-commands.js';
 import { privateKeyFor } from '../../../src/platforms/discord/normalize.js';
+import { shareButtonId } from '../../../src/platforms/discord/share-button.js';
 import { DEFAULT_USER, MANAGE_CHANNELS, MEMBER_PERMISSIONS } from '../../emulators/discord/server.js';
 import { type DiscordBot, hasButton, replyFinished, startDiscordBot } from './support.js';
 
@@ -219,6 +220,27 @@ describe('/ask private:true', () => {
     discord.sendMessage({ channelId: thread.id, content: 'still shared?' });
     await replyFinished(discord, thread.id, 2);
     expect(lastUserTexts()).toEqual(['shared start', 'still shared?']);
+  });
+
+  it('is never shared into the channel by anyone but its owner', async () => {
+    const general = bot.discord.channels.general;
+    const secret = await ask('owner only', general, { user: owner });
+    const message = await responseText(secret.id, (t) => t === 'Echo: owner only');
+    expect(hasButton(message, 'Share')).toBe(false);
+    const key = privateKeyFor(placeOf(general), owner.id);
+    await expect.poll(async () => (await bot.te.store.history.load(key)).length).toBeGreaterThan(0);
+    // A Share id naming the private conversation (forged, or from an old client), pressed by another.
+    const customId = shareButtonId(key);
+    const press = (user: typeof owner) =>
+      bot.discord.interaction({ kind: 'button', channelId: general, messageId: message.id, customId, user });
+    const stranger = press(other);
+    await bot.discord.waitFor('refused', () => stranger.callbacks.length > 0);
+    expect(stranger.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(stranger.followUpIds).toEqual([]);
+    // Its owner may post it.
+    const own = press(owner);
+    await bot.discord.waitFor('shared', () => own.followUpIds.length > 0);
+    expect(bot.discord.state.messages.get(own.followUpIds[0]!)!.content).toBe('Echo: owner only');
   });
 
   it('offers no Regenerate button, whose answer would be posted in the channel for all to see', async () => {

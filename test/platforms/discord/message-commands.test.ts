@@ -11,6 +11,8 @@ import {
   MESSAGE_COMMAND,
   QUESTION_FIELD,
 } from '../../../src/platforms/discord/message-commands.js';
+import { keyForRootMessage } from '../../../src/platforms/discord/normalize.js';
+import { NOT_YOURS_TO_SHARE } from '../../../src/platforms/discord/share-button.js';
 import { keyForUserInstall } from '../../../src/platforms/discord/user-install.js';
 import type { ConversationKey } from '../../../src/store/types.js';
 import {
@@ -156,6 +158,32 @@ describe('Explain', () => {
     expect(shared.content).toBe('"Looks good to me".');
     expect(shared.flags & 64).toBe(0);
     expect(bot.discord.state.messages.get(answer.id)!.components).toEqual([]);
+  });
+
+  it('Share pressed by anyone but the asker posts nothing', async () => {
+    const target = bot.discord.sendMessage({
+      channelId: bot.discord.channels.general,
+      author: BOB,
+      content: 'the secret is 42',
+    });
+    bot.te.emulator.enqueue({ content: ['It tells the secret: 42.'] });
+    const explain = messageCommand(MESSAGE_COMMAND.explain, target.id);
+    const answer = await finishedAnswer(explain);
+    await savedRoles(keyForRootMessage(bot.discord.guildId, bot.discord.channels.general, explain.id));
+    // The private copy is only its asker's to see; a forged or replayed press by someone else.
+    const share = bot.discord.interaction({
+      kind: 'button',
+      customId: (answer.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!
+        .custom_id,
+      messageId: answer.id,
+      channelId: bot.discord.channels.general,
+      user: BOB,
+    });
+    await bot.discord.waitFor('the refusal', () => share.callbacks.length > 0);
+    expect(share.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect((share.callbacks[0]!.data as { content: string }).content).toBe(NOT_YOURS_TO_SHARE);
+    expect(share.followUpIds).toEqual([]);
+    expect(hasButton(bot.discord.state.messages.get(answer.id)!, 'Share')).toBe(true);
   });
 
   it('refuses a blocked user privately without asking the model', async () => {
