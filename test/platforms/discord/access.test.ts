@@ -1,10 +1,12 @@
 /**
  * Access on every Discord surface, through the real discord.js client: the Regenerate button (the
  * asker or Manage Messages), /model (Manage Channels, as /system), DMs judged by the roles held in
- * shared guilds, DMs and ALLOW_CHANNELS, and the install scope (ALLOW_GUILDS).
+ * shared guilds, DMs and ALLOW_CHANNELS, and the install scope (ALLOW_GUILDS), also for message
+ * commands, autocomplete and user installs.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
+import { MESSAGE_COMMAND } from '../../../src/platforms/discord/message-commands.js';
 import {
   DEFAULT_USER,
   type EmuMessage,
@@ -214,6 +216,97 @@ describe('install scope (ALLOW_GUILDS)', () => {
       expect(scopeLines[0]).toContain(discord.guildId);
     } finally {
       await elsewhere.close();
+    }
+  });
+});
+
+describe('message commands, autocomplete and user installs', () => {
+  it('judges a user-installed Explain in a group DM by the roles held in shared guilds', async () => {
+    const { discord } = bot;
+    const group = discord.state.addChannel({ type: 3, name: 'friends' }).id;
+    const target = discord.state.buildMessage({ channel_id: group, author: OTHER, content: 'see you at 8' });
+    const explain = (user: EmuUser) =>
+      discord.interaction({
+        kind: 'message-command',
+        name: MESSAGE_COMMAND.explain,
+        targetMessageId: target.id,
+        channelId: group,
+        installation: 'user',
+        user,
+      });
+    const blocked = explain(BLOCKED);
+    await discord.waitFor('the refusal', () => blocked.callbacks.length > 0);
+    expect(blocked.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(callbackText(blocked)).toContain('not allowed');
+    expect(bot.te.emulator.requests).toHaveLength(0);
+
+    const allowed = explain(DEFAULT_USER);
+    await discord.waitFor('the answer', () => allowed.originalMessageId);
+    await expect.poll(() => bot.te.emulator.requests.length).toBe(1);
+  });
+
+  it('offers a blocked role no models in autocomplete', async () => {
+    const typed = bot.discord.interaction({
+      kind: 'autocomplete',
+      name: 'model',
+      channelId: bot.discord.channels.general,
+      user: BLOCKED,
+      roles: [bot.discord.roles.restricted],
+      options: [{ name: 'name', type: 3, value: '', focused: true }],
+    });
+    await bot.discord.waitFor('the choices', () => typed.callbacks.length > 0);
+    expect(typed.callbacks.map((c) => c.type)).toEqual([8]);
+    expect(typed.choices).toEqual([]);
+  });
+
+  it('keeps ALLOW_GUILDS for user installs from servers the bot is not in', async () => {
+    let served = '';
+    const scoped = await startDiscordBot({
+      env: (discord) => {
+        served = discord.foreignChannel('served');
+        return { ALLOW_GUILDS: `${discord.guildId},${discord.state.channels.get(served)!.guild_id}` };
+      },
+    });
+    try {
+      const { discord } = scoped;
+      const unserved = discord.foreignChannel('unserved');
+      const ask = (channelId: string) =>
+        discord.interaction({
+          kind: 'command',
+          name: 'ask',
+          channelId,
+          installation: 'user',
+          options: [{ name: 'prompt', type: 3, value: `hi from ${channelId}` }],
+        });
+      const target = discord.state.buildMessage({ channel_id: unserved, author: OTHER, content: 'hola' });
+      const refusedAsk = ask(unserved);
+      const refusedExplain = discord.interaction({
+        kind: 'message-command',
+        name: MESSAGE_COMMAND.explain,
+        targetMessageId: target.id,
+        channelId: unserved,
+        installation: 'user',
+      });
+      const refusedTyping = discord.interaction({
+        kind: 'autocomplete',
+        name: 'ask',
+        channelId: unserved,
+        installation: 'user',
+        options: [
+          { name: 'prompt', type: 3, value: 'x' },
+          { name: 'model', type: 3, value: '', focused: true },
+        ],
+      });
+      // Interactions are handled in order: once the served one is answered, the others were seen.
+      const answered = ask(served);
+      await discord.waitFor('the served answer', () => answered.originalMessageId);
+      expect(refusedAsk.callbacks).toHaveLength(0);
+      expect(refusedExplain.callbacks).toHaveLength(0);
+      expect(refusedTyping.callbacks).toHaveLength(0);
+      await expect.poll(() => scoped.te.emulator.requests.length).toBe(1);
+      expect(JSON.stringify(scoped.te.emulator.requests[0]!.body.messages)).toContain(`hi from ${served}`);
+    } finally {
+      await scoped.close();
     }
   });
 });

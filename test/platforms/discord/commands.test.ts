@@ -351,4 +351,22 @@ describe('/chat, /model, /system, /reset, /stop, /usage, /help', () => {
     const help = await command('help');
     expect((help.callbacks[0]!.data as { content: string; flags: number }).content).toContain('/ask');
   });
+
+  it("/reset and /stop work in the bot's DM, a conversation the bot hosts", async () => {
+    const { discord, te } = bot;
+    const dm = discord.dmChannel(DEFAULT_USER);
+    discord.sendMessage({ channelId: dm, content: 'remember 9' });
+    await replyFinished(discord, dm, 1);
+    const stop = discord.interaction({ kind: 'command', name: 'stop', channelId: dm });
+    await discord.waitFor('stop answered', () => stop.callbacks.length > 0 || originalOf(stop.id));
+    expect(stop.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64 } });
+    const reset = discord.interaction({ kind: 'command', name: 'reset', channelId: dm });
+    await responseText(reset.id, (t) => t.includes('forgot this conversation'));
+    discord.sendMessage({ channelId: dm, content: 'what number?' });
+    await replyFinished(discord, dm, 2);
+    expect(te.emulator.requests.at(-1)!.body.messages.map((m: { role: string }) => m.role)).toEqual([
+      'system',
+      'user',
+    ]);
+  });
 });
