@@ -36,10 +36,12 @@ describe('update pacing', () => {
     expect(bot.slack.rateLimitedCount()).toBe(0);
     for (const [reply] of replies as EmulatedMessage[][]) {
       expect(reply!.text.trim()).toBe(Array.from({ length: 30 }, (_, i) => `word${i}`).join(' '));
-      // Streaming edits (all but the final one) never come closer than the edit interval.
+      // Streaming edits (all but the final one) are spaced by the 1 s edit interval. The gaps are
+      // seen where the emulator receives them, so a loaded machine that delays one request shortens
+      // the next gap: allow a quarter of the interval for that, far from the 2-3 per second of no pacing.
       const streamingEdits = reply!.changedAt.slice(1, -1);
       const gaps = streamingEdits.slice(1).map((at, i) => at - streamingEdits[i]!);
-      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(900);
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(750);
       expect(reply!.versions.length).toBeGreaterThanOrEqual(3);
     }
   });
