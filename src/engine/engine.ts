@@ -7,7 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { LockLostError, RefusedError, TurnTimeoutError, UserInputError } from '../errors.js';
+import {
+  BudgetExceededError,
+  LockLostError,
+  RefusedError,
+  TurnTimeoutError,
+  UserInputError,
+} from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   type ConversationKey,
@@ -127,7 +133,9 @@ export class ConversationEngine {
       (error: unknown) => error as Error,
     );
     if (refusal instanceof RefusedError || refusal instanceof UserInputError) {
-      log.info({ code: refusal.code, user: turn.author.id }, 'turn refused');
+      const budget =
+        refusal instanceof BudgetExceededError ? { scope: refusal.scope, period: refusal.period } : {};
+      log.info({ code: refusal.code, user: turn.author.id, ...budget }, 'turn refused');
       return { status: 'refused', error: refusal };
     }
     if (refusal) return this.failBeforeReply(sink, refusal, log);

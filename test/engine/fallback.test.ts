@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IncomingTurn } from '../../src/engine/types.js';
 import { UpstreamError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
 import { BotMetrics } from '../../src/ops/metrics.js';
 import type { ConversationKey } from '../../src/store/types.js';
 import type { UpstreamScript } from '../emulators/upstream/script.js';
@@ -132,5 +134,40 @@ describe('model fallback', () => {
     const unconfigured = await t.engine.handleTurn(newTurn(), new RecordingSink());
     expect(unconfigured.status === 'failed' && unconfigured.error).toBeInstanceOf(UpstreamError);
     expect(t.emulator.requests.map((request) => request.body.model)).toEqual(['gemini-2.5-pro']);
+  });
+});
+
+describe('logs of fallbacks and budget refusals', () => {
+  it('name the models, the scope and the period, never the prompt or the answer', async () => {
+    const lines: Array<Record<string, unknown> & { level: number; msg?: string }> = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const t = await engineWith(
+      { MODEL_FALLBACKS: FALLBACKS, BUDGET_USER_DAILY_TOKENS: '30' },
+      { maxRetries: 0, logger: createLogger('debug', destination) },
+    );
+    t.emulator.setResponder(storm('gemini-2.5-pro', TOO_MANY));
+    const secret = { ...newTurn(), text: 'SECRET-PROMPT-1234' };
+    expect((await t.engine.handleTurn(secret, new RecordingSink())).status).toBe('done');
+    const refused = { ...newTurn(), text: 'SECRET-PROMPT-5678' };
+    expect((await t.engine.handleTurn(refused, new RecordingSink())).status).toBe('refused');
+
+    expect(lines.find((line) => line.msg === 'model fallback')).toMatchObject({
+      from: 'gemini-2.5-pro',
+      to: 'gemini-2.5-flash',
+      status: 429,
+    });
+    expect(lines.find((line) => line.msg === 'turn answered')).toMatchObject({ model: 'gemini-2.5-flash' });
+    expect(lines.find((line) => line.msg === 'turn refused')).toMatchObject({
+      code: 'budget_exceeded',
+      scope: 'user',
+      period: 'day',
+    });
+    const infoAndAbove = lines.filter((line) => line.level >= 30).map((line) => JSON.stringify(line));
+    expect(infoAndAbove.join('\n')).not.toMatch(/SECRET-PROMPT|Answer from/);
   });
 });
