@@ -27,6 +27,11 @@ const millis = z.coerce.number().int().min(0).describe('a whole number of millis
 const timeoutMillis = z.coerce.number().int().min(1).describe('a whole number of milliseconds, at least 1');
 const port = z.coerce.number().int().min(0).max(65535).describe('a TCP port number (0-65535)');
 const count = z.coerce.number().int().min(1).describe('a whole number of at least 1');
+const budgetTokens = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .describe('a whole number of tokens (0 turns the budget off)');
 
 const httpUrl = z
   .string()
@@ -47,6 +52,11 @@ const schema = z.object({
   ALLOWED_MODELS: list.prefault(
     'gemini-2.5-pro,gemini-2.5-flash,gemini-2.0-flash,gemini-3.0-pro,gemini-3-flash-preview,gemini-3.1-pro,gemini-3.5-flash',
   ),
+  MODEL_FALLBACKS: z
+    .string()
+    .regex(/^\s*[^\s,>]+\s*>\s*[^\s,>]+\s*(,\s*[^\s,>]+\s*>\s*[^\s,>]+\s*)*$/)
+    .describe('model>fallback pairs such as gemini-2.5-pro>gemini-2.5-flash, comma-separated')
+    .optional(),
   SYSTEM_PROMPT: z
     .string()
     .prefault(
@@ -80,6 +90,10 @@ const schema = z.object({
     .min(0)
     .describe('a whole number (0 turns the limit off)')
     .prefault(10),
+  BUDGET_USER_DAILY_TOKENS: budgetTokens.prefault(0),
+  BUDGET_USER_MONTHLY_TOKENS: budgetTokens.prefault(0),
+  BUDGET_SPACE_DAILY_TOKENS: budgetTokens.prefault(0),
+  BUDGET_SPACE_MONTHLY_TOKENS: budgetTokens.prefault(0),
   ALLOW_USERS: list.prefault(''),
   BLOCK_USERS: list.prefault(''),
   ALLOW_ROLES: list.prefault(''),
@@ -147,7 +161,12 @@ export interface Config {
     maxRetries: number;
     maxConcurrency: number;
   };
-  models: { default: string; allowed: string[] };
+  models: {
+    default: string;
+    allowed: string[];
+    /** MODEL_FALLBACKS: the model a turn is tried on once when its own fails before the first byte. */
+    fallbacks: Record<string, string>;
+  };
   systemPrompt: string;
   store: { url: string; prefix: string };
   history: { maxTurns: number; maxChars: number };
@@ -159,6 +178,8 @@ export interface Config {
     /** All attachment bytes of one request together, newest first (ATTACHMENT_REQUEST_MAX_BYTES). */
     maxRequestBytes: number;
   };
+  /** Tokens per UTC day and month, per user and per space (guild, workspace); 0 = off (BUDGET_*_TOKENS). */
+  budgets: { userDaily: number; userMonthly: number; spaceDaily: number; spaceMonthly: number };
   /** The longest a whole turn may take, lock and queue included (TURN_TIMEOUT_MS). */
   turnTimeoutMs: number;
   /** Longest answer kept; the stream is ended there and the user told (MAX_ANSWER_CHARS). */
@@ -249,7 +270,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRetries: e.UPSTREAM_MAX_RETRIES,
       maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY,
     },
-    models: { default: e.DEFAULT_MODEL, allowed: e.ALLOWED_MODELS },
+    models: {
+      default: e.DEFAULT_MODEL,
+      allowed: e.ALLOWED_MODELS,
+      fallbacks: parseFallbacks(e.MODEL_FALLBACKS, e.ALLOWED_MODELS),
+    },
     systemPrompt: e.SYSTEM_PROMPT,
     store: { url: e.STORE_URL, prefix: e.STORE_PREFIX },
     history: { maxTurns: e.HISTORY_MAX_TURNS, maxChars: e.HISTORY_MAX_CHARS },
@@ -259,6 +284,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTextBytes: e.TEXT_ATTACHMENT_MAX_BYTES,
       timeoutMs: e.ATTACHMENT_TIMEOUT_MS,
       maxRequestBytes: e.ATTACHMENT_REQUEST_MAX_BYTES,
+    },
+    budgets: {
+      userDaily: e.BUDGET_USER_DAILY_TOKENS,
+      userMonthly: e.BUDGET_USER_MONTHLY_TOKENS,
+      spaceDaily: e.BUDGET_SPACE_DAILY_TOKENS,
+      spaceMonthly: e.BUDGET_SPACE_MONTHLY_TOKENS,
     },
     turnTimeoutMs: e.TURN_TIMEOUT_MS,
     maxAnswerChars: e.MAX_ANSWER_CHARS,
@@ -308,6 +339,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined,
   };
+}
+
+/** `a>b,c>d` → `{ a: 'b', c: 'd' }`; both sides must be allowed models, one fallback per model. */
+function parseFallbacks(value: string | undefined, allowed: string[]): Record<string, string> {
+  const fallbacks: Record<string, string> = {};
+  for (const pair of value?.split(',') ?? []) {
+    const [from = '', to = ''] = pair.split('>').map((part) => part.trim());
+    for (const model of [from, to]) {
+      if (!allowed.includes(model)) {
+        throw new ConfigError(
+          'MODEL_FALLBACKS',
+          `MODEL_FALLBACKS names "${model}", which is not in ALLOWED_MODELS.`,
+        );
+      }
+    }
+    if (from === to || fallbacks[from] !== undefined) {
+      throw new ConfigError(
+        'MODEL_FALLBACKS',
+        `MODEL_FALLBACKS must give "${from}" one fallback, and a different model.`,
+      );
+    }
+    fallbacks[from] = to;
+  }
+  return fallbacks;
 }
 
 /** The `.describe()` text of a field, looking through `.prefault()` and `.optional()` wrappers. */

@@ -95,7 +95,7 @@ export class UserInputError extends AppError {
   }
 }
 
-export type RefusedCode = 'rate_limited' | 'blocked' | 'dms_disabled' | 'shutting_down';
+export type RefusedCode = 'rate_limited' | 'blocked' | 'dms_disabled' | 'shutting_down' | 'budget_exceeded';
 
 /** Access control or a quota refused the turn before any upstream call. */
 export class RefusedError extends AppError {
@@ -108,6 +108,40 @@ export class RefusedError extends AppError {
     super(code, message);
     this.retryAfterMs = retryAfterMs;
     this.quiet = options.quiet ?? false;
+  }
+}
+
+/**
+ * A spend budget (BUDGET_*_TOKENS) is used up for this period: the turn is refused before any
+ * upstream call. `describeError` words it from these facts (which limit, when it resets).
+ */
+export class BudgetExceededError extends RefusedError {
+  readonly scope: 'user' | 'space';
+  readonly period: 'day' | 'month';
+  readonly limitTokens: number;
+  /** Epoch ms of the next UTC day or month, when the counter starts again from 0. */
+  readonly resetsAt: number;
+  /** The platform of the turn (`discord`, `slack`, …): whose "space" it is, a server or a workspace. */
+  readonly platform: string;
+
+  constructor(details: {
+    platform: string;
+    scope: 'user' | 'space';
+    period: 'day' | 'month';
+    limitTokens: number;
+    resetsAt: number;
+    now: number;
+  }) {
+    super(
+      'budget_exceeded',
+      `the ${details.scope} ${details.period} budget of ${details.limitTokens} tokens is used up`,
+      Math.max(0, details.resetsAt - details.now),
+    );
+    this.scope = details.scope;
+    this.period = details.period;
+    this.limitTokens = details.limitTokens;
+    this.resetsAt = details.resetsAt;
+    this.platform = details.platform;
   }
 }
 

@@ -103,5 +103,11 @@ function combineObservers(...observers: Array<EngineObserver | undefined>): Engi
     turnFinished: (...args) => {
       for (const o of present) o.turnFinished?.(...args);
     },
+    budgetRefused: (...args) => {
+      for (const o of present) o.budgetRefused?.(...args);
+    },
+    modelFallback: (...args) => {
+      for (const o of present) o.modelFallback?.(...args);
+    },
   };
 }

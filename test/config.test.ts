@@ -97,6 +97,49 @@ describe('configuration', () => {
     expect(error.variable).toBe('DEFAULT_MODEL');
   });
 
+  it('reads MODEL_FALLBACKS as model>fallback pairs of allowed models, and names a bad one in one line', () => {
+    expect(loadConfig(base).models.fallbacks).toEqual({});
+    const config = loadConfig({
+      ...base,
+      MODEL_FALLBACKS: 'gemini-2.5-pro>gemini-2.5-flash, gemini-3.1-pro > gemini-3-flash-preview',
+    });
+    expect(config.models.fallbacks).toEqual({
+      'gemini-2.5-pro': 'gemini-2.5-flash',
+      'gemini-3.1-pro': 'gemini-3-flash-preview',
+    });
+    const unknown = errorOf({ ...base, MODEL_FALLBACKS: 'gemini-2.5-pro>gpt-4' });
+    expect(unknown.variable).toBe('MODEL_FALLBACKS');
+    expect(unknown.message).toBe('MODEL_FALLBACKS names "gpt-4", which is not in ALLOWED_MODELS.');
+    expect(errorOf({ ...base, MODEL_FALLBACKS: 'gemini-2.5-pro' }).message).toMatch(
+      /^MODEL_FALLBACKS is malformed: expected model>fallback pairs/,
+    );
+    expect(errorOf({ ...base, MODEL_FALLBACKS: 'gemini-2.5-pro>gemini-2.5-pro' }).variable).toBe(
+      'MODEL_FALLBACKS',
+    );
+    expect(
+      errorOf({ ...base, MODEL_FALLBACKS: 'gemini-2.5-pro>gemini-2.5-flash,gemini-2.5-pro>gemini-2.0-flash' })
+        .message,
+    ).toBe('MODEL_FALLBACKS must give "gemini-2.5-pro" one fallback, and a different model.');
+  });
+
+  it('reads the four spend budgets: off (0) by default, whole numbers of tokens', () => {
+    expect(loadConfig(base).budgets).toEqual({
+      userDaily: 0,
+      userMonthly: 0,
+      spaceDaily: 0,
+      spaceMonthly: 0,
+    });
+    const config = loadConfig({
+      ...base,
+      BUDGET_USER_DAILY_TOKENS: '1000',
+      BUDGET_SPACE_MONTHLY_TOKENS: '50000',
+    });
+    expect(config.budgets).toMatchObject({ userDaily: 1000, spaceMonthly: 50000 });
+    expect(errorOf({ ...base, BUDGET_USER_MONTHLY_TOKENS: '-5' }).message).toBe(
+      'BUDGET_USER_MONTHLY_TOKENS is malformed: expected a whole number of tokens (0 turns the budget off).',
+    );
+  });
+
   it('needs a signing secret for Slack HTTP mode but not for Socket Mode', () => {
     expect(errorOf({ ...base, SLACK_BOT_TOKEN: 'xoxb-1' }).variable).toBe('SLACK_SIGNING_SECRET');
     const socket = loadConfig({ ...base, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' });

@@ -6,6 +6,7 @@
 import {
   AppError,
   AttachmentError,
+  BudgetExceededError,
   ConfigError,
   LockLostError,
   PlatformRateLimitError,
@@ -16,6 +17,7 @@ import {
   UserInputError,
 } from '../errors.js';
 import { exceedsRetryAfterCap } from '../retry-after.js';
+import { resetMoment, spaceName } from './budgets.js';
 
 const UPSTREAM_SENTENCES: Record<UpstreamError['code'], string> = {
   invalid_token:
@@ -58,6 +60,7 @@ export function describeError(error: unknown): string {
     };
     return `${error.fileName} ${why[error.code]}.`;
   }
+  if (error instanceof BudgetExceededError) return budgetSentence(error);
   if (error instanceof UserInputError || error instanceof RefusedError || error instanceof ConfigError) {
     return error.message;
   }
@@ -73,6 +76,14 @@ export function describeError(error: unknown): string {
   if (isAbort(error)) return 'Stopped.';
   if (error instanceof AppError) return `Something went wrong (${error.code}).`;
   return 'Something went wrong inside the bot. The operator can find the details in the log.';
+}
+
+/** "You have used your daily limit of 10,000 tokens; it resets at 00:00 UTC on 2 December 2026." */
+function budgetSentence(error: BudgetExceededError): string {
+  const who =
+    error.scope === 'user' ? 'You have used your' : `This ${spaceName(error.platform)} has used its`;
+  const period = error.period === 'day' ? 'daily' : 'monthly';
+  return `${who} ${period} limit of ${error.limitTokens.toLocaleString('en-US')} tokens; it resets at ${resetMoment(error.resetsAt)}.`;
 }
 
 /** 600000 → "10 minutes", 1500 → "1.5 seconds". */

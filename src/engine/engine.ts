@@ -7,7 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { LockLostError, RefusedError, TurnTimeoutError, UserInputError } from '../errors.js';
+import {
+  BudgetExceededError,
+  LockLostError,
+  RefusedError,
+  TurnTimeoutError,
+  UserInputError,
+} from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   type ConversationKey,
@@ -20,7 +26,9 @@ import {
   type UsageTotals,
 } from '../store/types.js';
 import type { UpstreamClient, Usage } from '../upstream/types.js';
+import { type BudgetLine, type BudgetSubject, SpendBudgets } from './budgets.js';
 import { describeError, isAbort } from './describe-error.js';
+import { streamWithFallback } from './fallback.js';
 import { ReplyRenderer } from './renderer.js';
 import { prepareTurn, saveTurn, type TurnContext } from './turn-history.js';
 import type { AttachmentResolver, IncomingTurn, ReplySink, TurnOutcome } from './types.js';
@@ -45,6 +53,10 @@ export interface EngineObserver {
     outcome: TurnOutcome['status'],
     info: { ms: number; usage?: Usage; edits: number; posts: number; rateLimits: number },
   ): void;
+  /** A turn refused because a spend budget is used up. */
+  budgetRefused?(platform: PlatformName, scope: BudgetLine['scope'], period: BudgetLine['period']): void;
+  /** A turn answered by `to` because `from` failed before its first byte. */
+  modelFallback?(from: string, to: string): void;
 }
 
 export interface HandleTurnOptions {
@@ -82,6 +94,7 @@ export class ConversationEngine {
   /** Tells this engine's stop requests apart from other instances' (it acts on its own at once). */
   private readonly instanceId = randomUUID();
   private readonly lockTtlMs: number;
+  private readonly budgets: SpendBudgets;
   private accepting = true;
 
   constructor(deps: EngineDependencies) {
@@ -92,6 +105,7 @@ export class ConversationEngine {
     this.observer = deps.observer;
     this.allowedModels = deps.config.models.allowed;
     this.lockTtlMs = deps.lockTtlMs ?? LOCK_TTL_MS;
+    this.budgets = new SpendBudgets(deps.store.spend, deps.store.dedupe, deps.config.budgets);
     deps.store.stopSignals.subscribe((request) => {
       if (request.origin !== this.instanceId) this.cancel(request.conversation, request.messageId);
     });
@@ -119,7 +133,9 @@ export class ConversationEngine {
       (error: unknown) => error as Error,
     );
     if (refusal instanceof RefusedError || refusal instanceof UserInputError) {
-      log.info({ code: refusal.code, user: turn.author.id }, 'turn refused');
+      const budget =
+        refusal instanceof BudgetExceededError ? { scope: refusal.scope, period: refusal.period } : {};
+      log.info({ code: refusal.code, user: turn.author.id, ...budget }, 'turn refused');
       return { status: 'refused', error: refusal };
     }
     if (refusal) return this.failBeforeReply(sink, refusal, log);
@@ -174,14 +190,24 @@ export class ConversationEngine {
         signal: controller.signal,
         onQueued: (position) => renderer.status(`Queued: ${position} ahead of you…`),
       });
-      const stream = this.upstream.stream(
-        { model: prepared.model, messages: prepared.messages },
+      let model = prepared.model;
+      const stream = streamWithFallback(
+        this.upstream,
+        { model, messages: prepared.messages },
         {
           signal: controller.signal,
           onRetry: () => renderer.status('The model service is busy; retrying…'),
           onResponse: (info) => {
             traceId = info.traceId;
           },
+        },
+        this.config.models.fallbacks,
+        (fallback, error) => {
+          log.warn({ from: model, to: fallback, status: error.status, code: error.code }, 'model fallback');
+          this.observer?.modelFallback?.(model, fallback);
+          renderer.status(`${model} is unavailable; asking ${fallback}…`);
+          renderer.footer(`_Answered by ${fallback}: ${model} was unavailable._`);
+          model = fallback;
         },
       );
       let reasoningShown = false;
@@ -206,6 +232,8 @@ export class ConversationEngine {
       }
       await releaseGate();
       releaseGate = undefined;
+      // Spent whatever happens next (a lost lock, a failed save): charged now.
+      if (usage) for (const notice of await this.chargeSpend(turn, usage, log)) renderer.footer(notice);
       // An instance frozen past the lock's TTL learns here that it lost it (its renewals did not
       // run): the reply ends interrupted, not done. The save below is fenced for the rest.
       if (!(await lock.confirm())) throw lock.signal.reason ?? new LockLostError();
@@ -222,11 +250,11 @@ export class ConversationEngine {
         attachments: [],
         messageIds,
         createdAt: Date.now(),
-        model: prepared.model,
+        model,
         ...(usage ? { usage } : {}),
       };
       await saveTurn(this.store, turn, mode, prepared.userTurn, answer, usage, sink, log, lock);
-      log.info({ ms: Date.now() - startedAt, model: prepared.model, usage, traceId }, 'turn answered');
+      log.info({ ms: Date.now() - startedAt, model, usage, traceId }, 'turn answered');
       this.finished(turn, 'done', startedAt, renderer, usage);
       return { status: 'done', messageIds, text: answer.text };
     } catch (caught) {
@@ -354,15 +382,17 @@ export class ConversationEngine {
     await this.store.settings.set(scope, { systemPrompt: value });
   }
 
+  /** Tokens of the conversation and of the user, and the user's and space's budgets this day and month. */
   async usage(
     key: ConversationKey,
     userId: string,
-  ): Promise<{ conversation: UsageTotals; user: UsageTotals }> {
-    const [conversation, user] = await Promise.all([
+  ): Promise<{ conversation: UsageTotals; user: UsageTotals; budgets: BudgetLine[] }> {
+    const [conversation, user, budgets] = await Promise.all([
       this.store.usage.forConversation(key),
       this.store.usage.forUser(key.platform, userId),
+      this.budgets.report(budgetSubject(key, userId)),
     ]);
-    return { conversation, user };
+    return { conversation, user, budgets };
   }
 
   assertModelAllowed(model: string): void {
@@ -389,6 +419,21 @@ export class ConversationEngine {
     if (!rateLimitChecked) {
       const refusal = await this.rateLimit(turn.key.platform, turn.author.id);
       if (refusal) throw refusal;
+    }
+    const overBudget = await this.budgets.check(budgetSubject(turn.key, turn.author.id));
+    if (overBudget) {
+      this.observer?.budgetRefused?.(turn.key.platform, overBudget.scope, overBudget.period);
+      throw overBudget;
+    }
+  }
+
+  /** Charges a turn's tokens to its budgets; the notices to end the answer with. Never throws. */
+  private async chargeSpend(turn: IncomingTurn, usage: Usage, log: Logger): Promise<string[]> {
+    try {
+      return await this.budgets.record(budgetSubject(turn.key, turn.author.id), usage);
+    } catch (err) {
+      log.warn({ err }, 'could not charge this turn to the spend budgets');
+      return [];
     }
   }
 
@@ -461,6 +506,10 @@ export class ConversationEngine {
       rateLimits: renderer.stats.rateLimits,
     });
   }
+}
+
+function budgetSubject(key: ConversationKey, userId: string): BudgetSubject {
+  return { platform: key.platform, workspace: key.workspace, userId };
 }
 
 /** The `byPrompt` key of a turn: its conversation and one of its prompt's message ids. */

@@ -108,6 +108,7 @@ export class ReplyRenderer {
   private readonly shown: MessageState[] = [];
 
   private answer = '';
+  private readonly footers: string[] = [];
   private cut = false;
   private hasContent = false;
   private contentShown = false;
@@ -221,6 +222,14 @@ export class ReplyRenderer {
       return;
     }
     this.wake(false);
+  }
+
+  /**
+   * A line the ended reply closes with, outside the answer (so never saved to history): the model
+   * that answered after a fallback, a budget notice. Call before `complete` or `stop`.
+   */
+  footer(line: string): void {
+    if (!this.ending) this.footers.push(line);
   }
 
   /** The answer is complete: the messages end up holding exactly the split answer, phase 'done'. */
@@ -395,8 +404,10 @@ export class ReplyRenderer {
   private wantedMessages(): MessageState[] {
     const maxLength = this.sink.limits.maxMessageLength;
     if (!this.hasContent) {
-      if (this.phase !== 'streaming')
-        return [{ text: this.endingLine() ?? EMPTY_ANSWER_TEXT, phase: this.phase }];
+      if (this.phase !== 'streaming') {
+        const text = [this.markerLine() ?? EMPTY_ANSWER_TEXT, ...this.shownFooters()].join('\n');
+        return [{ text, phase: this.phase }];
+      }
       const status = this.statusLine(maxLength);
       return status === undefined ? [] : [{ text: status, phase: 'streaming' }];
     }
@@ -423,8 +434,20 @@ export class ReplyRenderer {
     return messages;
   }
 
-  /** The marker line a stopped or failed reply ends with. */
+  /** What the ended reply closes with: its marker line, then the footers. */
   private endingLine(): string | undefined {
+    const marker = this.markerLine();
+    const lines = marker === undefined ? this.shownFooters() : [marker, ...this.shownFooters()];
+    return lines.length > 0 ? lines.join('\n') : undefined;
+  }
+
+  /** Footers belong to an answer the user keeps: a done or stopped one, not a failed one. */
+  private shownFooters(): string[] {
+    return this.phase === 'done' || this.phase === 'stopped' ? this.footers : [];
+  }
+
+  /** The marker line a cut, stopped or failed reply ends with. */
+  private markerLine(): string | undefined {
     if (this.phase === 'done' && this.cut) return answerCutMarker(this.options.maxAnswerChars ?? 0);
     if (this.phase === 'stopped') return STOPPED_MARKER;
     if (this.phase === 'interrupted') return `⚠️ Interrupted: ${this.failReason}`;

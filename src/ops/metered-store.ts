@@ -40,6 +40,9 @@ export function meterStore(store: Store, metrics: BotMetrics): Store {
     get usage() {
       return store.usage;
     },
+    get spend() {
+      return store.spend;
+    },
     get dedupe() {
       return store.dedupe;
     },

@@ -49,6 +49,8 @@ export class BotMetrics {
   readonly storeLatencySeconds: Histogram<'operation'>;
   readonly storeUp: Gauge;
   readonly storeErrors: Counter<'operation'>;
+  readonly budgetRefusals: Counter<'platform' | 'scope' | 'period'>;
+  readonly modelFallbacks: Counter<'from' | 'to'>;
   private sources: MetricSources = {};
 
   constructor(options: BotMetricsOptions = {}) {
@@ -142,6 +144,18 @@ export class BotMetrics {
       labelNames: ['operation'],
       registers,
     });
+    this.budgetRefusals = new Counter({
+      name: 'gcb_budget_refusals_total',
+      help: 'Turns refused because a spend budget was used up, by scope (user, space) and period (day, month).',
+      labelNames: ['platform', 'scope', 'period'],
+      registers,
+    });
+    this.modelFallbacks = new Counter({
+      name: 'gcb_model_fallbacks_total',
+      help: 'Turns tried on the fallback model (MODEL_FALLBACKS) after a 429/5xx before the first byte.',
+      labelNames: ['from', 'to'],
+      registers,
+    });
     const sources = () => this.sources;
     new Gauge({
       name: 'gcb_active_streams',
@@ -178,6 +192,8 @@ export class BotMetrics {
       if (info.edits > 0) this.platformMessages.inc({ platform, kind: 'edit' }, info.edits);
       if (info.rateLimits > 0) this.platformRateLimits.inc({ platform }, info.rateLimits);
     },
+    budgetRefused: (platform, scope, period) => this.budgetRefusals.inc({ platform, scope, period }),
+    modelFallback: (from, to) => this.modelFallbacks.inc({ from, to }),
   };
 
   /** For adapters that meet a 429 outside a reply (commands, reactions). */

@@ -23,10 +23,12 @@ import { RedisDeduplicator } from './redis/dedupe.js';
 import { RedisGate } from './redis/gate.js';
 import { RedisLocks } from './redis/locks.js';
 import { RedisRateLimiter } from './redis/rate-limiter.js';
+import { RedisSpendCounters } from './redis/spend-counters.js';
 import { RedisStopSignals } from './redis/stop-signals.js';
 import { RedisUsageCounters } from './redis/usage-counters.js';
 import { LocalWakeups } from './redis/waiting.js';
 import { KeyvSettingsStore } from './settings-store.js';
+import { KeyvSpendCounters } from './spend-counters.js';
 import type { Store } from './types.js';
 import { CountingUsageStore, KeyvUsageCounters } from './usage-store.js';
 
@@ -84,6 +86,7 @@ async function openInProcessStore(kind: 'memory' | 'sqlite', options: CreateStor
     history: new KeyvHistoryStore(kv, keys, { ttlMs: historyTtlMs, maxStoredTurns: options.maxStoredTurns }),
     settings: new KeyvSettingsStore(kv, keys),
     usage: new CountingUsageStore(new KeyvUsageCounters(kv), keys, historyTtlMs),
+    spend: new KeyvSpendCounters(kv, keys),
     dedupe: new InProcessDeduplicator(),
     locks: new InProcessLocks(),
     rateLimiter: new InProcessRateLimiter(),
@@ -131,6 +134,7 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
     history: new KeyvHistoryStore(kv, keys, { ttlMs: historyTtlMs, maxStoredTurns: options.maxStoredTurns }),
     settings: new KeyvSettingsStore(kv, keys),
     usage: new CountingUsageStore(new RedisUsageCounters(redis), keys, historyTtlMs),
+    spend: new RedisSpendCounters(redis, keys),
     dedupe: new RedisDeduplicator(redis, keys),
     locks,
     rateLimiter: new RedisRateLimiter(redis, keys),

@@ -41,6 +41,11 @@ export class StoreKeys {
     return this.area('usage', `user:${platform}:${userId}`);
   }
 
+  /** A spend-budget period counter (`SpendCounterRef.id`), in the usage area. */
+  spend(counterId: string): string {
+    return this.area('usage', `spend:${counterId}`);
+  }
+
   dedupe(id: string): string {
     return this.area('dedupe', id);
   }

@@ -117,6 +117,25 @@ export interface UsageStore {
   forUser(platform: PlatformName, userId: string): Promise<UsageTotals>;
 }
 
+/** One period counter of a spend budget: its id (scope, subject, period) and when it may be forgotten. */
+export interface SpendCounterRef {
+  /** e.g. `user:slack:U1:day:2026-12-01`; the period is part of the id, so a new period starts at 0. */
+  id: string;
+  /** Epoch ms after which the counter is no longer needed (its period's end, plus a margin). */
+  expiresAt: number;
+}
+
+/**
+ * Token counters per budget period, shared by every instance sharing the store: atomic INCRBY on
+ * Redis, a serialized read-modify-write in one process otherwise.
+ */
+export interface SpendCounters {
+  /** Adds `tokens` to each counter in one step and returns the new totals, in the same order. */
+  add(counters: readonly SpendCounterRef[], tokens: number): Promise<number[]>;
+  /** The totals of these counters (0 for one never written or expired), in the same order. */
+  read(ids: readonly string[]): Promise<number[]>;
+}
+
 /** Set-if-absent with a TTL: the first caller for an id gets true, every later one false. */
 export interface Deduplicator {
   claim(id: string, ttlMs: number): Promise<boolean>;
@@ -204,6 +223,8 @@ export interface Store {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
   readonly usage: UsageStore;
+  /** Period totals of the spend budgets (BUDGET_*_TOKENS). */
+  readonly spend: SpendCounters;
   readonly dedupe: Deduplicator;
   readonly locks: ConversationLocks;
   readonly rateLimiter: RateLimiter;

@@ -98,6 +98,20 @@ describe('npm run chat (console adapter) with piped prompts', () => {
     expect(result.stdout).toContain('Echo: after the cut');
   });
 
+  it('/usage shows the day and month budgets, and a used-up budget refuses the next prompt', async () => {
+    emulator.reset();
+    emulator.enqueue({
+      content: ['Counted.'],
+      usage: { prompt_tokens: 20, completion_tokens: 40, total_tokens: 60 },
+    });
+    const result = await chat(['one', '/usage', 'two', ''].join('\n'), { BUDGET_USER_DAILY_TOKENS: '50' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Counted.');
+    expect(result.stderr).toContain('You, today (UTC): 60 of 50 tokens · this month: 60 tokens (no limit)');
+    expect(result.stderr).toMatch(/You have used your daily limit of 50 tokens; it resets at 00:00 UTC on /);
+    expect(emulator.requests).toHaveLength(1);
+  });
+
   it('stops at start-up with one line naming a missing variable', async () => {
     const result = await chat('', { ACEDATA_API_TOKEN: '' });
     expect(result.code).toBe(1);

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { mimeTypeFromName } from '../../engine/attachments.js';
+import { formatBudgetLines } from '../../engine/budgets.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { AttachmentResolver } from '../../engine/types.js';
@@ -113,8 +114,11 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
         pending = [];
         return 'Conversation forgotten. Start a new one.';
       case 'usage': {
-        const { conversation } = await engine.usage(key, author.id);
-        return `This session: ${conversation.requests} answers, ${conversation.promptTokens} prompt + ${conversation.completionTokens} completion tokens (${conversation.reasoningTokens} reasoning).`;
+        const { conversation, budgets } = await engine.usage(key, author.id);
+        return [
+          `This session: ${conversation.requests} answers, ${conversation.promptTokens} prompt + ${conversation.completionTokens} completion tokens (${conversation.reasoningTokens} reasoning).`,
+          ...formatBudgetLines('console', budgets),
+        ].join('\n');
       }
       case 'help':
         return HELP;

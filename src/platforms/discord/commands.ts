@@ -12,6 +12,7 @@ import {
   PermissionFlagsBits,
 } from 'discord.js';
 import type { Config } from '../../config.js';
+import { formatBudgetLines } from '../../engine/budgets.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
@@ -342,7 +343,8 @@ export class DiscordCommands {
       key ?? keyForRootMessage(interaction.guildId, interaction.channelId, interaction.id),
       interaction.user.id,
     );
-    await this.ephemeral(interaction, formatUsage(totals, key !== undefined));
+    const budgets = formatBudgetLines('discord', totals.budgets);
+    await this.ephemeral(interaction, [formatUsage(totals, key !== undefined), ...budgets].join('\n'));
   }
 
   private modelError(model: string): UserInputError {

@@ -7,6 +7,7 @@
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { checkAccess } from '../../engine/access.js';
+import { formatBudgetLines } from '../../engine/budgets.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
@@ -249,6 +250,7 @@ export class SlackCommands {
     const lines = [`*Your usage:* ${formatTotals(totals.user)}`];
     if (totals.conversation.requests > 0)
       lines.push(`*This conversation:* ${formatTotals(totals.conversation)}`);
+    lines.push(...formatBudgetLines('slack', totals.budgets));
     await say(respond, 'ephemeral', lines.join('\n'));
   }
 
