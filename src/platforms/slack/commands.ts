@@ -13,7 +13,7 @@ import { UserInputError } from '../../errors.js';
 import type { ConversationKey, SettingsScope, UsageTotals } from '../../store/types.js';
 import type { SlackAdapterDeps } from './adapter.js';
 import { EphemeralAnswerSink } from './ephemeral-sink.js';
-import { escapeSlackText } from './format.js';
+import { escapeSlackText } from './markdown-blocks.js';
 import { splitCommandText } from './normalize.js';
 import { withRateLimitRetry } from './web-api.js';
 
@@ -104,7 +104,7 @@ export class SlackCommands {
         respond,
         postEphemeral: (part) =>
           withRateLimitRetry(() =>
-            client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: part }),
+            client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, ...part }),
           ),
         logger: this.deps.logger,
       });

@@ -10,7 +10,8 @@
 import type { RespondFn } from '@slack/bolt';
 import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import { SLACK_MAX_MESSAGE_LENGTH, SLACK_TEXT_CEILING, slackText } from './update-sink.js';
+import { markdownMessage, type SlackMessageContent } from './markdown-blocks.js';
+import { SLACK_MAX_MESSAGE_LENGTH, SLACK_TEXT_CEILING } from './update-sink.js';
 
 /** Slack takes at most five posts to one response_url (within 30 minutes of the command). */
 export const RESPONSE_URL_MAX_POSTS = 5;
@@ -22,7 +23,7 @@ const CUT_NOTE =
 export interface EphemeralAnswerOptions {
   respond: RespondFn;
   /** chat.postEphemeral of one part to the asker; used once the response_url runs short. */
-  postEphemeral?: (text: string) => Promise<unknown>;
+  postEphemeral?: (content: SlackMessageContent) => Promise<unknown>;
   logger?: Logger;
 }
 
@@ -54,7 +55,7 @@ export class EphemeralAnswerSink implements ReplySink {
   }
 
   async notice(text: string): Promise<void> {
-    await this.send(slackText(text), false);
+    await this.send(text, false);
   }
 
   /** The reply ended: what is still held back goes now, the last part on the last post. */
@@ -76,7 +77,7 @@ export class EphemeralAnswerSink implements ReplySink {
   private async deliver(index: number, final: boolean): Promise<void> {
     if (this.delivered.has(index)) return;
     this.delivered.add(index);
-    await this.send(slackText(this.texts[index]!, this.options.logger), final);
+    await this.send(this.texts[index]!, final);
   }
 
   /**
@@ -91,13 +92,13 @@ export class EphemeralAnswerSink implements ReplySink {
       await this.options.respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: fitted(parts),
+        ...markdownMessage(fitted(parts), this.options.logger),
       });
       return;
     }
     if (this.undelivered.length === 0 && this.options.postEphemeral) {
       try {
-        await this.options.postEphemeral(text);
+        await this.options.postEphemeral(markdownMessage(text, this.options.logger));
         return;
       } catch (error) {
         // Not in the channel, or a private channel the bot cannot see: the response_url is left.

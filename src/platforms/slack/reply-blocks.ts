@@ -1,17 +1,15 @@
 /**
- * The Block Kit of a reply message: the answer as mrkdwn sections, then Stop while it streams or
- * Regenerate once it has ended. A section holds at most 3,000 characters (../shared/docs/platforms.md),
- * so a ~3,900-character message becomes two sections, split with code fences closed and reopened.
+ * The Block Kit of a reply message: the answer as Slack's markdown block (markdown-blocks.ts), then
+ * Stop while it streams or Regenerate once it has ended.
  */
 import type { types } from '@slack/bolt';
-import { splitMessage } from '../../engine/split.js';
 import type { ReplyPhase } from '../../engine/types.js';
+import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
+import { markdownBlocks } from './markdown-blocks.js';
 
 export const STOP_ACTION_ID = 'gemini_stop';
 export const REGENERATE_ACTION_ID = 'gemini_regenerate';
-/** Slack refuses a section whose text is longer than this. */
-const SECTION_TEXT_LIMIT = 3_000;
 
 /** What a reply button carries: enough to find the conversation again without any lookup. */
 export interface ButtonValue {
@@ -35,17 +33,15 @@ export function decodeButtonValue(value: string | undefined): ButtonValue | unde
   return undefined;
 }
 
-/** Blocks for a reply message showing `mrkdwn` in `phase`; `withButtons` false for earlier parts of a long reply. */
+/** Blocks for a reply message showing `markdown` in `phase`; `withButtons` false for earlier parts of a long reply. */
 export function replyBlocks(
-  mrkdwn: string,
+  markdown: string,
   phase: ReplyPhase,
   key: ConversationKey,
   withButtons = true,
+  logger?: Logger,
 ): types.KnownBlock[] {
-  const blocks: types.KnownBlock[] = splitMessage(mrkdwn || ' ', SECTION_TEXT_LIMIT).map((text) => ({
-    type: 'section',
-    text: { type: 'mrkdwn', text, verbatim: true },
-  }));
+  const blocks: types.KnownBlock[] = markdownBlocks(markdown, logger);
   const button = buttonFor(phase, key);
   if (withButtons && button) blocks.push({ type: 'actions', block_id: 'reply_actions', elements: [button] });
   return blocks;

@@ -9,6 +9,8 @@ import type { EmulatedFile, EmulatedMessage, WorkspaceState } from './state.js';
 export const MAX_MESSAGE_TEXT = 4_000;
 /** chat.startStream / appendStream / stopStream take at most 12,000 characters of markdown per call. */
 export const MAX_STREAM_CHUNK = 12_000;
+/** The `markdown` blocks of one message hold at most 12,000 characters between them (Slack's limit). */
+export const MAX_MARKDOWN_BLOCKS_TEXT = 12_000;
 
 export type MethodArgs = Record<string, string | undefined>;
 export type MethodResult = Record<string, unknown> & { ok: boolean };
@@ -65,6 +67,24 @@ function messageJson(message: EmulatedMessage, botUserId: string, botId: string)
 
 const isDm = (channel: string) => channel.startsWith('D');
 
+/**
+ * Slack's checks on a message's blocks that the bot could break: each `markdown` block needs a
+ * text, and all of them together hold at most 12,000 characters. Anything else passes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: Block Kit JSON of any shape.
+function blocksProblem(blocks: any): string | undefined {
+  if (blocks === null) return 'invalid_blocks';
+  if (blocks === undefined) return undefined;
+  if (!Array.isArray(blocks) || blocks.length > 50) return 'invalid_blocks';
+  let markdown = 0;
+  for (const block of blocks) {
+    if (block?.type !== 'markdown') continue;
+    if (typeof block.text !== 'string' || block.text.length === 0) return 'invalid_blocks';
+    markdown += block.text.length;
+  }
+  return markdown > MAX_MARKDOWN_BLOCKS_TEXT ? 'invalid_blocks' : undefined;
+}
+
 export const METHODS: Record<string, Handler> = {
   'auth.test': ({ state, botUserId, botId, baseUrl }) => ({
     ok: true,
@@ -80,7 +100,8 @@ export const METHODS: Record<string, Handler> = {
   'chat.postMessage': ({ state, args, botUserId, botId }) => {
     if (!args.channel) return fail('channel_not_found');
     const blocks = json(args.blocks);
-    if (blocks === null) return fail('invalid_blocks');
+    const problem = blocksProblem(blocks);
+    if (problem) return fail(problem);
     const text = args.text ?? args.markdown_text ?? '';
     if (!text && !blocks) return fail('no_text');
     if (text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
@@ -105,7 +126,8 @@ export const METHODS: Record<string, Handler> = {
     if (!message || message.deleted) return fail('message_not_found');
     if (message.streaming) return fail('streaming_state_conflict');
     const blocks = json(args.blocks);
-    if (blocks === null) return fail('invalid_blocks');
+    const problem = blocksProblem(blocks);
+    if (problem) return fail(problem);
     const text = args.text ?? args.markdown_text ?? message.text;
     if (text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
     if (blocks !== undefined) message.blocks = blocks;

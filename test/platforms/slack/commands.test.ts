@@ -56,7 +56,7 @@ describe('slash commands', () => {
     );
     expect(question.text).toBe('<@UPLAIN> asked: What is **2+2**?');
     const [reply] = await bot.finishedReply('C301', question.ts);
-    expect(reply!.text).toBe('Echo: What is *2+2*?');
+    expect(reply!.text).toBe('Echo: What is **2+2**?');
   });
 
   it('/ask --private answers ephemerally and posts nothing in the channel', async () => {
