@@ -13,6 +13,8 @@ import { SlackAdapter } from './adapter.js';
 import { SlackAdmins } from './admins.js';
 import { boltLogger } from './bolt-logger.js';
 import { DEFAULT_COMMAND_NAMES, type SlackCommandNames, SlackCommands } from './commands.js';
+import { registerNewConversation } from './new-conversation.js';
+import { RecentConversations } from './recent-conversations.js';
 import { SlackReplies } from './reply.js';
 import { createSlackResolver } from './resolver.js';
 import { type BudgetOptions, CHAT_UPDATE_BUDGET } from './update-budget.js';
@@ -107,6 +109,7 @@ export async function startSlack(
       ...options.budgets,
     },
     ...(options.maxStreamAgeMs ? { maxStreamAgeMs: options.maxStreamAgeMs } : {}),
+    recent: new RecentConversations(deps.store.history),
   });
   const adapterDeps = {
     app,
@@ -120,6 +123,7 @@ export async function startSlack(
   };
   const adapter = new SlackAdapter(adapterDeps);
   adapter.register();
+  registerNewConversation(app, adapter, adapterDeps);
   new SlackCommands(adapterDeps, {
     ...DEFAULT_COMMAND_NAMES,
     ...(slack.commandNames as Partial<SlackCommandNames> | undefined),

@@ -1,6 +1,6 @@
 /**
  * The Block Kit of a reply message: the answer as Slack's markdown block (markdown-blocks.ts), then
- * Stop while it streams or Regenerate once it has ended.
+ * Stop while it streams, Regenerate and New conversation once it has ended.
  */
 import type { types } from '@slack/bolt';
 import type { ReplyPhase } from '../../engine/types.js';
@@ -10,6 +10,8 @@ import { markdownBlocks } from './markdown-blocks.js';
 
 export const STOP_ACTION_ID = 'gemini_stop';
 export const REGENERATE_ACTION_ID = 'gemini_regenerate';
+/** Forgets the thread's history: the next message there starts a new conversation. */
+export const NEW_CONVERSATION_ACTION_ID = 'gemini_new_conversation';
 
 /** What a reply button carries: enough to find the conversation again without any lookup. */
 export interface ButtonValue {
@@ -42,26 +44,23 @@ export function replyBlocks(
   logger?: Logger,
 ): types.KnownBlock[] {
   const blocks: types.KnownBlock[] = markdownBlocks(markdown, logger);
-  const button = buttonFor(phase, key);
-  if (withButtons && button) blocks.push({ type: 'actions', block_id: 'reply_actions', elements: [button] });
+  if (withButtons)
+    blocks.push({ type: 'actions', block_id: 'reply_actions', elements: buttonsFor(phase, key) });
   return blocks;
 }
 
-/** Stop while streaming, Regenerate afterwards. */
-export function buttonFor(phase: ReplyPhase, key: ConversationKey) {
+/** Stop while streaming; Regenerate and New conversation afterwards. */
+export function buttonsFor(phase: ReplyPhase, key: ConversationKey): types.Button[] {
   const value = encodeButtonValue(key);
-  if (phase === 'streaming') {
-    return {
-      type: 'button' as const,
-      action_id: STOP_ACTION_ID,
-      text: { type: 'plain_text' as const, text: '⏹ Stop' },
-      value,
-    };
-  }
-  return {
-    type: 'button' as const,
-    action_id: REGENERATE_ACTION_ID,
-    text: { type: 'plain_text' as const, text: '🔄 Regenerate' },
+  const button = (action_id: string, text: string): types.Button => ({
+    type: 'button',
+    action_id,
+    text: { type: 'plain_text', text },
     value,
-  };
+  });
+  if (phase === 'streaming') return [button(STOP_ACTION_ID, '⏹ Stop')];
+  return [
+    button(REGENERATE_ACTION_ID, '🔄 Regenerate'),
+    button(NEW_CONVERSATION_ACTION_ID, '🆕 New conversation'),
+  ];
 }

@@ -164,6 +164,19 @@ export const METHODS: Record<string, Handler> = {
     return { ok: true, message_ts: state.nextTs() };
   },
 
+  // A message's web link; Slack needs no message it knows of to build one from a well-formed ts.
+  'chat.getPermalink': ({ state, args }) => {
+    if (!args.channel) return fail('channel_not_found');
+    if (!args.message_ts || !/^\d+\.\d+$/.test(args.message_ts)) return fail('message_not_found');
+    const found = state.find(args.channel, args.message_ts);
+    if (found?.deleted) return fail('message_not_found');
+    return {
+      ok: true,
+      channel: args.channel,
+      permalink: `https://emulated.slack.com/archives/${args.channel}/p${args.message_ts.replace('.', '')}`,
+    };
+  },
+
   'chat.startStream': ({ state, args, botUserId, botId }) => {
     if (!args.channel) return fail('channel_not_found');
     if (!args.thread_ts) return fail('invalid_arguments', { detail: 'thread_ts is required' });

@@ -184,7 +184,7 @@ describe('slash commands', () => {
     });
   });
 
-  it('/gemini-reset forgets a thread given by its link, and explains itself without one', async () => {
+  it('/gemini-reset forgets a thread given by its link, and explains itself given something else', async () => {
     const root = userTs();
     await bot.send.event(
       appMention({
@@ -195,7 +195,7 @@ describe('slash commands', () => {
       }),
     );
     await bot.finishedReply('C305', root);
-    const missing = await run('/gemini-reset', '', 'UPLAIN', 'C305');
+    const missing = await run('/gemini-reset', 'not-a-link', 'UPLAIN', 'C305');
     expect(missing.answer.text).toContain('Which thread?');
 
     const link = `https://emulated.slack.com/archives/C305/p${root.replace('.', '')}`;
