@@ -7,7 +7,6 @@
  * and in order. Where chat.postEphemeral is refused (the bot is not in the channel), what is left
  * rides on the last response_url post, cut with a note if it does not fit.
  */
-import type { RespondFn } from '@slack/bolt';
 import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import { markdownMessage, type SlackMessageContent } from './markdown-blocks.js';
@@ -20,8 +19,12 @@ export const RESPONSE_URL_MAX_POSTS = 5;
 const CUT_NOTE =
   '…\n\n_(The rest of this private answer did not fit: invite me to this channel, or ask without --private.)_';
 
+/** One private post of a part of the answer. */
+export type EphemeralPost = SlackMessageContent & { response_type: 'ephemeral'; replace_original: false };
+
 export interface EphemeralAnswerOptions {
-  respond: RespondFn;
+  /** A post to the command's response_url (Bolt's `respond` fits), or another way to reach the asker. */
+  respond: (message: EphemeralPost) => Promise<unknown>;
   /** chat.postEphemeral of one part to the asker; used once the response_url runs short. */
   postEphemeral?: (content: SlackMessageContent) => Promise<unknown>;
   logger?: Logger;
