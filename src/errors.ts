@@ -84,7 +84,9 @@ export type UserInputErrorCode =
   | 'unknown_command'
   | 'model_not_allowed'
   | 'bad_argument'
-  | 'not_permitted';
+  | 'not_permitted'
+  /** A platform window closed before the bot could act on it (Slack's 3-second trigger_id). */
+  | 'expired_action';
 
 /** The user asked for something the bot will not do as asked; `message` is already user-facing. */
 export class UserInputError extends AppError {

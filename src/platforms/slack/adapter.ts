@@ -129,7 +129,7 @@ export class SlackAdapter {
    * here, and they asked (the running turn, else the last prompt in history) or are an admin.
    * A refusal is told to them privately.
    */
-  private async mayPress(key: ConversationKey, user: string): Promise<boolean> {
+  async mayPress(key: ConversationKey, user: string): Promise<boolean> {
     const { config, replies, store, admins, logger } = this.deps;
     const tell = (text: string) => replies.tellPrivately(key.channel, user, threadOf(key), text);
     const refusal = checkAccess(config.access, {
@@ -239,7 +239,8 @@ export class SlackAdapter {
       .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'assistant title not set'));
   }
 
-  private keyFromButton(body: unknown, value: string | undefined): ConversationKey | undefined {
+  /** The conversation a reply button (or another action carrying a ButtonValue) belongs to. */
+  keyFromButton(body: unknown, value: string | undefined): ConversationKey | undefined {
     const decoded = decodeButtonValue(value);
     const team = (body as { team?: { id?: string } | null }).team?.id ?? this.deps.identity.teamId;
     return decoded

@@ -14,7 +14,7 @@ import { UserInputError } from '../../errors.js';
 import type { ConversationKey, SettingsScope, UsageTotals } from '../../store/types.js';
 import type { SlackAdapterDeps } from './adapter.js';
 import { EphemeralAnswerSink } from './ephemeral-sink.js';
-import { escapeSlackText } from './format.js';
+import { escapeSlackText } from './markdown-blocks.js';
 import { splitCommandText } from './normalize.js';
 import { withRateLimitRetry } from './web-api.js';
 
@@ -105,7 +105,7 @@ export class SlackCommands {
         respond,
         postEphemeral: (part) =>
           withRateLimitRetry(() =>
-            client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: part }),
+            client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, ...part }),
           ),
         logger: this.deps.logger,
       });
@@ -217,25 +217,63 @@ export class SlackCommands {
 
   /**
    * `/gemini-reset [thread link | --private]`: forgets a thread's history (in a DM: the DM's
-   * conversation), or with `--private` the caller's private conversation in this channel.
+   * conversation; in a channel without a link: the caller's most recent conversation with the bot
+   * there), or with `--private` the caller's private conversation in this channel.
    */
   private async reset(command: SlashCommand, respond: RespondFn): Promise<void> {
     if (PRIVATE_FLAG.test(command.text.trim())) {
-      const key = privateKey(command);
-      await this.deps.engine.stop(key);
-      await this.deps.engine.reset(key);
+      await this.forget(privateKey(command));
       await say(respond, 'ephemeral', 'Done: I forgot your private conversation in this channel.');
       return;
     }
-    const key = this.conversationFromCommand(command);
-    if (!key) {
+    const named = this.conversationFromCommand(command);
+    if (named) {
+      await this.forget(named);
+      await say(respond, 'ephemeral', 'Done: the conversation was reset. The next message starts fresh.');
+      return;
+    }
+    const [argument] = splitCommandText(command.text);
+    const usage = `Use ${this.names.reset} <link to a message in the thread> (Copy link on the thread's first message), or ${this.names.reset} --private for your private conversation here.`;
+    if (argument) throw new UserInputError('bad_argument', `Which thread? ${usage}`);
+    // Slash commands carry no thread: the caller's latest answered thread in this channel is meant.
+    const recent = await this.deps.replies.deps.recent?.latest(
+      command.team_id,
+      command.channel_id,
+      command.user_id,
+    );
+    if (!recent) {
       throw new UserInputError(
         'bad_argument',
-        `Which thread? Use ${this.names.reset} <link to a message in the thread> (Copy link on the thread's first message), or ${this.names.reset} --private for your private conversation here.`,
+        `I have no recent conversation of yours in this channel. ${usage}`,
       );
     }
+    await this.forget(recent);
+    const link = await this.permalink(recent);
+    await say(
+      respond,
+      'ephemeral',
+      `Done: I reset your most recent conversation here${link ? ` (<${link}|this thread>)` : ''}. The next message there starts fresh.`,
+    );
+  }
+
+  /** Stops an answer still streaming there (it would be saved after the reset), then forgets the history. */
+  private async forget(key: ConversationKey): Promise<void> {
+    await this.deps.engine.stop(key);
     await this.deps.engine.reset(key);
-    await say(respond, 'ephemeral', 'Done: the conversation was reset. The next message starts fresh.');
+  }
+
+  /** A link to a thread's first message, or undefined when Slack will not give one. */
+  private async permalink(key: ConversationKey): Promise<string | undefined> {
+    const { client } = this.deps.replies.deps;
+    try {
+      const found = await withRateLimitRetry(() =>
+        client.chat.getPermalink({ channel: key.channel, message_ts: key.thread }),
+      );
+      return found.permalink;
+    } catch (error) {
+      this.deps.logger.info({ err: error }, 'no permalink for a reset conversation');
+      return undefined;
+    }
   }
 
   /** `/gemini-usage [thread link]`: tokens used by the caller, and by one conversation when given. */
@@ -266,8 +304,8 @@ export class SlackCommands {
         `• ${n.ask} <question> asks in this channel; ${n.ask} --private <question> answers only you.`,
         `• ${n.model} [name|reset] shows or sets this channel's model.`,
         `• ${n.system} [prompt|reset] shows or (admins) sets this channel's system prompt.`,
-        `• ${n.reset} <thread link> forgets a thread's history (${n.reset} --private: your private one here); ${n.usage} shows token usage.`,
-        '• The ⏹ Stop button ends an answer; 🔄 Regenerate answers again.',
+        `• ${n.reset} forgets your latest conversation with me in this channel (in a DM: the DM's); ${n.reset} <thread link> a given thread, ${n.reset} --private your private one here. ${n.usage} shows token usage.`,
+        '• The ⏹ Stop button ends an answer; 🔄 Regenerate answers again; 🆕 New conversation starts the thread afresh.',
       ].join('\n'),
     );
   }

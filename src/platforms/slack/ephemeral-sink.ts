@@ -7,10 +7,10 @@
  * and in order. Where chat.postEphemeral is refused (the bot is not in the channel), what is left
  * rides on the last response_url post, cut with a note if it does not fit.
  */
-import type { RespondFn } from '@slack/bolt';
 import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import { SLACK_MAX_MESSAGE_LENGTH, SLACK_TEXT_CEILING, slackText } from './update-sink.js';
+import { markdownMessage, type SlackMessageContent } from './markdown-blocks.js';
+import { SLACK_MAX_MESSAGE_LENGTH, SLACK_TEXT_CEILING } from './update-sink.js';
 
 /** Slack takes at most five posts to one response_url (within 30 minutes of the command). */
 export const RESPONSE_URL_MAX_POSTS = 5;
@@ -19,10 +19,14 @@ export const RESPONSE_URL_MAX_POSTS = 5;
 const CUT_NOTE =
   '…\n\n_(The rest of this private answer did not fit: invite me to this channel, or ask without --private.)_';
 
+/** One private post of a part of the answer. */
+export type EphemeralPost = SlackMessageContent & { response_type: 'ephemeral'; replace_original: false };
+
 export interface EphemeralAnswerOptions {
-  respond: RespondFn;
+  /** A post to the command's response_url (Bolt's `respond` fits), or another way to reach the asker. */
+  respond: (message: EphemeralPost) => Promise<unknown>;
   /** chat.postEphemeral of one part to the asker; used once the response_url runs short. */
-  postEphemeral?: (text: string) => Promise<unknown>;
+  postEphemeral?: (content: SlackMessageContent) => Promise<unknown>;
   logger?: Logger;
 }
 
@@ -54,7 +58,7 @@ export class EphemeralAnswerSink implements ReplySink {
   }
 
   async notice(text: string): Promise<void> {
-    await this.send(slackText(text), false);
+    await this.send(text, false);
   }
 
   /** The reply ended: what is still held back goes now, the last part on the last post. */
@@ -76,7 +80,7 @@ export class EphemeralAnswerSink implements ReplySink {
   private async deliver(index: number, final: boolean): Promise<void> {
     if (this.delivered.has(index)) return;
     this.delivered.add(index);
-    await this.send(slackText(this.texts[index]!, this.options.logger), final);
+    await this.send(this.texts[index]!, final);
   }
 
   /**
@@ -91,13 +95,13 @@ export class EphemeralAnswerSink implements ReplySink {
       await this.options.respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: fitted(parts),
+        ...markdownMessage(fitted(parts), this.options.logger),
       });
       return;
     }
     if (this.undelivered.length === 0 && this.options.postEphemeral) {
       try {
-        await this.options.postEphemeral(text);
+        await this.options.postEphemeral(markdownMessage(text, this.options.logger));
         return;
       } catch (error) {
         // Not in the channel, or a private channel the bot cannot see: the response_url is left.

@@ -13,8 +13,11 @@ import { SlackAdapter } from './adapter.js';
 import { SlackAdmins } from './admins.js';
 import { boltLogger } from './bolt-logger.js';
 import { DEFAULT_COMMAND_NAMES, type SlackCommandNames, SlackCommands } from './commands.js';
+import { registerNewConversation } from './new-conversation.js';
+import { RecentConversations } from './recent-conversations.js';
 import { SlackReplies } from './reply.js';
 import { createSlackResolver } from './resolver.js';
+import { SlackShortcuts } from './shortcuts.js';
 import { type BudgetOptions, CHAT_UPDATE_BUDGET } from './update-budget.js';
 import { webClientOptions } from './web-api.js';
 
@@ -107,6 +110,7 @@ export async function startSlack(
       ...options.budgets,
     },
     ...(options.maxStreamAgeMs ? { maxStreamAgeMs: options.maxStreamAgeMs } : {}),
+    recent: new RecentConversations(deps.store.history),
   });
   const adapterDeps = {
     app,
@@ -120,6 +124,9 @@ export async function startSlack(
   };
   const adapter = new SlackAdapter(adapterDeps);
   adapter.register();
+  registerNewConversation(app, adapter, adapterDeps);
+  const shortcuts = new SlackShortcuts(adapterDeps);
+  shortcuts.register(app);
   new SlackCommands(adapterDeps, {
     ...DEFAULT_COMMAND_NAMES,
     ...(slack.commandNames as Partial<SlackCommandNames> | undefined),
@@ -150,13 +157,15 @@ export async function startSlack(
     name: 'slack',
     app,
     isReady: () => ready && !stopping,
-    idle: () => adapter.drain(),
+    idle: async () => {
+      await Promise.all([adapter.drain(), shortcuts.drain()]);
+    },
     async stop() {
       stopping = true;
       ready = false;
       if (socketMode)
         await app.stop().catch((error: unknown) => logger.warn({ err: error }, 'socket mode stop failed'));
-      await adapter.drain();
+      await Promise.all([adapter.drain(), shortcuts.drain()]);
     },
   };
 }

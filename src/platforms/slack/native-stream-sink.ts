@@ -13,6 +13,7 @@
  */
 import { findCodeFences } from '../../engine/split.js';
 import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
+import { withoutPings } from './markdown-blocks.js';
 import { replyBlocks } from './reply-blocks.js';
 import type { WorkspaceBudget } from './update-budget.js';
 import {
@@ -228,13 +229,4 @@ export function streamablePart(text: string): string {
     if (findCodeFences(withoutCloser).at(-1)?.closed === false) result = withoutCloser;
   }
   return result;
-}
-
-/**
- * Model output must never ping: Slack reads `<!channel>`, `<!here>`, `<@U…>` and `<#C…>` in
- * markdown_text too, so a zero-width space after the `<` keeps them as plain text. The change sits
- * right after the `<`, so the result of a prefix is a prefix of the result: appends stay appends.
- */
-export function withoutPings(markdown: string): string {
-  return markdown.replace(/<(?=[!@#])/g, '<\u200B');
 }

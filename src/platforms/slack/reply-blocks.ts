@@ -1,17 +1,17 @@
 /**
- * The Block Kit of a reply message: the answer as mrkdwn sections, then Stop while it streams or
- * Regenerate once it has ended. A section holds at most 3,000 characters (../shared/docs/platforms.md),
- * so a ~3,900-character message becomes two sections, split with code fences closed and reopened.
+ * The Block Kit of a reply message: the answer as Slack's markdown block (markdown-blocks.ts), then
+ * Stop while it streams, Regenerate and New conversation once it has ended.
  */
 import type { types } from '@slack/bolt';
-import { splitMessage } from '../../engine/split.js';
 import type { ReplyPhase } from '../../engine/types.js';
+import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
+import { markdownBlocks } from './markdown-blocks.js';
 
 export const STOP_ACTION_ID = 'gemini_stop';
 export const REGENERATE_ACTION_ID = 'gemini_regenerate';
-/** Slack refuses a section whose text is longer than this. */
-const SECTION_TEXT_LIMIT = 3_000;
+/** Forgets the thread's history: the next message there starts a new conversation. */
+export const NEW_CONVERSATION_ACTION_ID = 'gemini_new_conversation';
 
 /** What a reply button carries: enough to find the conversation again without any lookup. */
 export interface ButtonValue {
@@ -35,37 +35,32 @@ export function decodeButtonValue(value: string | undefined): ButtonValue | unde
   return undefined;
 }
 
-/** Blocks for a reply message showing `mrkdwn` in `phase`; `withButtons` false for earlier parts of a long reply. */
+/** Blocks for a reply message showing `markdown` in `phase`; `withButtons` false for earlier parts of a long reply. */
 export function replyBlocks(
-  mrkdwn: string,
+  markdown: string,
   phase: ReplyPhase,
   key: ConversationKey,
   withButtons = true,
+  logger?: Logger,
 ): types.KnownBlock[] {
-  const blocks: types.KnownBlock[] = splitMessage(mrkdwn || ' ', SECTION_TEXT_LIMIT).map((text) => ({
-    type: 'section',
-    text: { type: 'mrkdwn', text, verbatim: true },
-  }));
-  const button = buttonFor(phase, key);
-  if (withButtons && button) blocks.push({ type: 'actions', block_id: 'reply_actions', elements: [button] });
+  const blocks: types.KnownBlock[] = markdownBlocks(markdown, logger);
+  if (withButtons)
+    blocks.push({ type: 'actions', block_id: 'reply_actions', elements: buttonsFor(phase, key) });
   return blocks;
 }
 
-/** Stop while streaming, Regenerate afterwards. */
-export function buttonFor(phase: ReplyPhase, key: ConversationKey) {
+/** Stop while streaming; Regenerate and New conversation afterwards. */
+export function buttonsFor(phase: ReplyPhase, key: ConversationKey): types.Button[] {
   const value = encodeButtonValue(key);
-  if (phase === 'streaming') {
-    return {
-      type: 'button' as const,
-      action_id: STOP_ACTION_ID,
-      text: { type: 'plain_text' as const, text: '⏹ Stop' },
-      value,
-    };
-  }
-  return {
-    type: 'button' as const,
-    action_id: REGENERATE_ACTION_ID,
-    text: { type: 'plain_text' as const, text: '🔄 Regenerate' },
+  const button = (action_id: string, text: string): types.Button => ({
+    type: 'button',
+    action_id,
+    text: { type: 'plain_text', text },
     value,
-  };
+  });
+  if (phase === 'streaming') return [button(STOP_ACTION_ID, '⏹ Stop')];
+  return [
+    button(REGENERATE_ACTION_ID, '🔄 Regenerate'),
+    button(NEW_CONVERSATION_ACTION_ID, '🆕 New conversation'),
+  ];
 }

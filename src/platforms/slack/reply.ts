@@ -12,6 +12,7 @@ import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { conversationId } from '../../store/types.js';
 import { NativeStreamingSupport, SlackNativeStreamSink } from './native-stream-sink.js';
+import type { RecentConversations } from './recent-conversations.js';
 import {
   APPEND_STREAM_BUDGET,
   type BudgetOptions,
@@ -41,6 +42,8 @@ export class SlackReplies {
       budgets?: { update?: BudgetOptions; append?: BudgetOptions };
       /** Native streams older than this are continued in a new message (tests shorten it). */
       maxStreamAgeMs?: number;
+      /** Where each asker's latest answered thread per channel is kept (a bare /gemini-reset). */
+      recent?: RecentConversations;
     },
   ) {
     this.updateBudget = new WorkspaceBudget(deps.budgets?.update ?? CHAT_UPDATE_BUDGET);
@@ -98,6 +101,7 @@ export class SlackReplies {
     } finally {
       if (tracked && this.askers.get(id) === turn.author.id) this.askers.delete(id);
     }
+    if (tracked && outcome.status === 'done') await this.rememberRecent(turn);
     if (outcome.status === 'refused') {
       if (outcome.error instanceof RefusedError && outcome.error.quiet)
         await this.reactQuietly(turn, where.channel);
@@ -105,6 +109,16 @@ export class SlackReplies {
         await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
     }
     return outcome;
+  }
+
+  /** A channel thread the asker was answered in becomes their most recent one there. */
+  private async rememberRecent(turn: IncomingTurn): Promise<void> {
+    const { key } = turn;
+    const channelThread = key.thread !== key.channel && /^\d+\.\d+$/.test(key.thread);
+    if (!channelThread || key.channel.startsWith('D') || !this.deps.recent) return;
+    await this.deps.recent.remember(key, turn.author.id).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, 'could not remember the most recent conversation');
+    });
   }
 
   /**

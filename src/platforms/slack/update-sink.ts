@@ -2,20 +2,21 @@
  * The post-then-update reply sink: the renderer posts the first text with chat.postMessage and
  * edits it with chat.update as the answer streams. Every chat.update first takes a token from the
  * workspace's shared budget (Tier 3), and a 429 becomes `PlatformRateLimitError` so the renderer
- * waits Retry-After and widens its interval. Text arrives as Markdown and is shown as mrkdwn.
+ * waits Retry-After and widens its interval. Text arrives as Markdown and is shown in Slack's
+ * markdown block, with a plain `text` for notifications.
  */
 import type { WebClient } from '@slack/web-api';
 import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
-import { markdownToMrkdwn } from './format.js';
+import { MARKDOWN_MESSAGE_LENGTH, markdownMessage, notificationText } from './markdown-blocks.js';
 import { replyBlocks } from './reply-blocks.js';
 import type { WorkspaceBudget } from './update-budget.js';
 import { asSinkError } from './web-api.js';
 
 /**
- * Slack refuses text near 4,000 characters (msg_too_long). The renderer splits Markdown at this
- * length; mrkdwn conversion can lengthen it (`&` → `&amp;`, links), which the headroom absorbs.
+ * The part length for replies whose whole text travels as `text` or `markdown_text` (native
+ * streams, private answers): Slack refuses text near 4,000 characters (msg_too_long).
  */
 export const SLACK_MAX_MESSAGE_LENGTH = 3_700;
 /** The hard ceiling on the text actually sent. */
@@ -35,8 +36,9 @@ export interface ReplyTarget {
 }
 
 export class SlackUpdateSink implements ReplySink {
+  // Markdown blocks take 12,000 characters a message; the plain `text` beside them is only a fallback.
   readonly limits: SinkLimits = {
-    maxMessageLength: SLACK_MAX_MESSAGE_LENGTH,
+    maxMessageLength: MARKDOWN_MESSAGE_LENGTH,
     editIntervalMs: SLACK_EDIT_INTERVAL_MS,
   };
   /** Messages of this reply, in order; only the newest one carries the buttons. */
@@ -48,13 +50,12 @@ export class SlackUpdateSink implements ReplySink {
   ) {}
 
   async post(text: string, phase: ReplyPhase): Promise<string> {
-    const mrkdwn = slackText(text, this.target.logger);
     try {
       const result = await this.target.client.chat.postMessage({
         channel: this.target.channel,
         ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
-        text: mrkdwn,
-        blocks: replyBlocks(mrkdwn, phase, this.target.key),
+        text: notificationText(text),
+        blocks: replyBlocks(text, phase, this.target.key, true, this.target.logger),
         unfurl_links: false,
         unfurl_media: false,
       });
@@ -68,13 +69,18 @@ export class SlackUpdateSink implements ReplySink {
 
   async edit(messageId: string, text: string, phase: ReplyPhase): Promise<void> {
     await this.updateBudget.take(this.target.key.workspace);
-    const mrkdwn = slackText(text, this.target.logger);
     try {
       await this.target.client.chat.update({
         channel: this.target.channel,
         ts: messageId,
-        text: mrkdwn,
-        blocks: replyBlocks(mrkdwn, phase, this.target.key, this.posted.at(-1) === messageId),
+        text: notificationText(text),
+        blocks: replyBlocks(
+          text,
+          phase,
+          this.target.key,
+          this.posted.at(-1) === messageId,
+          this.target.logger,
+        ),
       });
     } catch (error) {
       throw asSinkError(error);
@@ -91,15 +97,7 @@ export class SlackUpdateSink implements ReplySink {
       channel: this.target.channel,
       user: this.target.userId,
       ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
-      text: markdownToMrkdwn(text),
+      ...markdownMessage(text),
     });
   }
-}
-
-/** Markdown → mrkdwn within Slack's ceiling; an overlong result (heavy escaping) is cut, not refused. */
-export function slackText(markdown: string, logger?: Logger): string {
-  const mrkdwn = markdownToMrkdwn(markdown);
-  if (mrkdwn.length <= SLACK_TEXT_CEILING) return mrkdwn;
-  logger?.warn({ length: mrkdwn.length }, 'formatted Slack message over the text ceiling; cutting it');
-  return `${mrkdwn.slice(0, SLACK_TEXT_CEILING - 1)}…`;
 }

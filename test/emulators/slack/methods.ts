@@ -3,12 +3,19 @@
  * `{ ok: false, error }` (HTTP 200) on failure. Arguments arrive form-encoded from the WebClient, so
  * every value is a string and JSON fields (blocks, chunks) are JSON text.
  */
-import type { EmulatedFile, EmulatedMessage, WorkspaceState } from './state.js';
+import {
+  type EmulatedFile,
+  type EmulatedMessage,
+  TRIGGER_LIFETIME_MS,
+  type WorkspaceState,
+} from './state.js';
 
 /** Slack refuses chat.postMessage/chat.update text near 4,000 characters (observed). */
 export const MAX_MESSAGE_TEXT = 4_000;
 /** chat.startStream / appendStream / stopStream take at most 12,000 characters of markdown per call. */
 export const MAX_STREAM_CHUNK = 12_000;
+/** The `markdown` blocks of one message hold at most 12,000 characters between them (Slack's limit). */
+export const MAX_MARKDOWN_BLOCKS_TEXT = 12_000;
 
 export type MethodArgs = Record<string, string | undefined>;
 export type MethodResult = Record<string, unknown> & { ok: boolean };
@@ -65,6 +72,24 @@ function messageJson(message: EmulatedMessage, botUserId: string, botId: string)
 
 const isDm = (channel: string) => channel.startsWith('D');
 
+/**
+ * Slack's checks on a message's blocks that the bot could break: each `markdown` block needs a
+ * text, and all of them together hold at most 12,000 characters. Anything else passes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: Block Kit JSON of any shape.
+function blocksProblem(blocks: any): string | undefined {
+  if (blocks === null) return 'invalid_blocks';
+  if (blocks === undefined) return undefined;
+  if (!Array.isArray(blocks) || blocks.length > 50) return 'invalid_blocks';
+  let markdown = 0;
+  for (const block of blocks) {
+    if (block?.type !== 'markdown') continue;
+    if (typeof block.text !== 'string' || block.text.length === 0) return 'invalid_blocks';
+    markdown += block.text.length;
+  }
+  return markdown > MAX_MARKDOWN_BLOCKS_TEXT ? 'invalid_blocks' : undefined;
+}
+
 export const METHODS: Record<string, Handler> = {
   'auth.test': ({ state, botUserId, botId, baseUrl }) => ({
     ok: true,
@@ -80,7 +105,8 @@ export const METHODS: Record<string, Handler> = {
   'chat.postMessage': ({ state, args, botUserId, botId }) => {
     if (!args.channel) return fail('channel_not_found');
     const blocks = json(args.blocks);
-    if (blocks === null) return fail('invalid_blocks');
+    const problem = blocksProblem(blocks);
+    if (problem) return fail(problem);
     const text = args.text ?? args.markdown_text ?? '';
     if (!text && !blocks) return fail('no_text');
     if (text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
@@ -105,7 +131,8 @@ export const METHODS: Record<string, Handler> = {
     if (!message || message.deleted) return fail('message_not_found');
     if (message.streaming) return fail('streaming_state_conflict');
     const blocks = json(args.blocks);
-    if (blocks === null) return fail('invalid_blocks');
+    const problem = blocksProblem(blocks);
+    if (problem) return fail(problem);
     const text = args.text ?? args.markdown_text ?? message.text;
     if (text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
     if (blocks !== undefined) message.blocks = blocks;
@@ -140,6 +167,80 @@ export const METHODS: Record<string, Handler> = {
       at: Date.now(),
     });
     return { ok: true, message_ts: state.nextTs() };
+  },
+
+  // A message's web link; Slack needs no message it knows of to build one from a well-formed ts.
+  // A modal: needs a fresh trigger_id (3 s, one view), a modal with a title of at most 24 characters.
+  'views.open': ({ state, args }) => {
+    if (!args.trigger_id) return fail('invalid_arguments', { detail: 'trigger_id is required' });
+    const view = json(args.view);
+    if (view?.type !== 'modal' || !Array.isArray(view.blocks) || view.blocks.length > 100)
+      return fail('invalid_arguments');
+    if (typeof view.title?.text !== 'string' || view.title.text.length > 24) return fail('invalid_arguments');
+    if ((view.private_metadata ?? '').length > 3_000) return fail('invalid_arguments');
+    const trigger = state.triggers.get(args.trigger_id);
+    if (!trigger) return fail('invalid_trigger_id');
+    if (trigger.used) return fail('exchanged_trigger_id');
+    if (Date.now() - trigger.issuedAt > TRIGGER_LIFETIME_MS) return fail('expired_trigger_id');
+    trigger.used = true;
+    const id = `V${String(state.views.length + 1).padStart(8, '0')}`;
+    state.views.push({ id, triggerId: args.trigger_id, view, openedAt: Date.now() });
+    return {
+      ok: true,
+      view: { ...view, id, team_id: state.teamId, state: { values: {} }, hash: `${id}.hash` },
+    };
+  },
+
+  // A thread's messages, the root first, oldest to newest; `limit` per page (at most 1,000), `cursor`.
+  'conversations.replies': ({ state, args, botUserId, botId, baseUrl }) => {
+    if (!args.channel) return fail('channel_not_found');
+    if (!args.ts) return fail('invalid_arguments', { detail: 'ts is required' });
+    const inThread = (message: { ts: string; threadTs: string | undefined }) =>
+      message.ts === args.ts || message.threadTs === args.ts;
+    const people = state.userMessages
+      .filter((m) => m.channel === args.channel && inThread(m))
+      .map((m) => ({
+        type: 'message',
+        user: m.user,
+        text: m.text,
+        ts: m.ts,
+        ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+        ...(m.fileIds.length > 0
+          ? {
+              files: m.fileIds.flatMap((id) => {
+                const file = state.files.get(id);
+                return file ? [fileJson(file, state.teamId, baseUrl)] : [];
+              }),
+            }
+          : {}),
+      }));
+    const bot = state.messages
+      .filter((m) => m.channel === args.channel && !m.deleted && inThread(m))
+      .map((m) => messageJson(m, botUserId, botId));
+    const all = [...people, ...bot].sort((a, b) => Number(a.ts) - Number(b.ts));
+    if (all.length === 0) return fail('thread_not_found');
+    const limit = Math.min(Math.max(Number(args.limit) || 1_000, 1), 1_000);
+    const start = Number(args.cursor?.replace('offset:', '') || 0);
+    const page = all.slice(start, start + limit);
+    const more = start + limit < all.length;
+    return {
+      ok: true,
+      messages: page,
+      has_more: more,
+      response_metadata: { next_cursor: more ? `offset:${start + limit}` : '' },
+    };
+  },
+
+  'chat.getPermalink': ({ state, args }) => {
+    if (!args.channel) return fail('channel_not_found');
+    if (!args.message_ts || !/^\d+\.\d+$/.test(args.message_ts)) return fail('message_not_found');
+    const found = state.find(args.channel, args.message_ts);
+    if (found?.deleted) return fail('message_not_found');
+    return {
+      ok: true,
+      channel: args.channel,
+      permalink: `https://emulated.slack.com/archives/${args.channel}/p${args.message_ts.replace('.', '')}`,
+    };
   },
 
   'chat.startStream': ({ state, args, botUserId, botId }) => {

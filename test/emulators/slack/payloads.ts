@@ -181,3 +181,67 @@ export function slashCommand(fields: {
     ...(fields.threadTs ? { thread_ts: fields.threadTs } : {}),
   };
 }
+
+/** A message shortcut (`message_action`): someone chose one of the app's shortcuts on a message. */
+export function messageAction(fields: {
+  callbackId: string;
+  triggerId: string;
+  user: string;
+  channel: string;
+  message: { ts: string; user: string; text: string; threadTs?: string; files?: Record<string, unknown>[] };
+  teamId?: string;
+}): Record<string, unknown> {
+  const team = fields.teamId ?? 'T0EMULATED';
+  return {
+    type: 'message_action',
+    token: 'legacy-verification-token',
+    action_ts: userTs(),
+    team: { id: team, domain: 'emulated' },
+    user: { id: fields.user, username: fields.user, name: fields.user, team_id: team },
+    channel: { id: fields.channel, name: 'emulated' },
+    is_enterprise_install: false,
+    callback_id: fields.callbackId,
+    trigger_id: fields.triggerId,
+    response_url: 'http://127.0.0.1:9/unused',
+    message_ts: fields.message.ts,
+    message: {
+      type: 'message',
+      user: fields.message.user,
+      text: fields.message.text,
+      ts: fields.message.ts,
+      ...(fields.message.threadTs ? { thread_ts: fields.message.threadTs } : {}),
+      ...(fields.message.files ? { files: fields.message.files } : {}),
+    },
+  };
+}
+
+/**
+ * A `view_submission`: the person pressed the modal's submit button. `values` is
+ * `state.values` as Slack builds it (block_id → action_id → element state).
+ */
+export function viewSubmission(fields: {
+  user: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the view as it was opened.
+  view: any & { id: string };
+  values: Record<string, Record<string, Record<string, unknown>>>;
+  teamId?: string;
+}): Record<string, unknown> {
+  const team = fields.teamId ?? 'T0EMULATED';
+  return {
+    type: 'view_submission',
+    token: 'legacy-verification-token',
+    team: { id: team, domain: 'emulated' },
+    user: { id: fields.user, username: fields.user, name: fields.user, team_id: team },
+    api_app_id: 'A0EMULATED',
+    trigger_id: `${userTs().replace('.', '')}.submission`,
+    view: {
+      ...fields.view,
+      team_id: team,
+      type: 'modal',
+      state: { values: fields.values },
+      hash: `${fields.view.id}.hash`,
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+  };
+}

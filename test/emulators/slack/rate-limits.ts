@@ -29,6 +29,10 @@ export const DEFAULT_LIMITS: Record<string, MethodLimit> = {
   'conversations.info': { perMinute: 100, burst: 50 },
   'files.info': { perMinute: 100, burst: 50 },
   'files.remote.add': { perMinute: 20, burst: 10 },
+  // Shortcuts and resets: views.open and chat.getPermalink Tier 4, conversations.replies Tier 3.
+  'views.open': { perMinute: 100, burst: 20 },
+  'chat.getPermalink': { perMinute: 100, burst: 20 },
+  'conversations.replies': { perMinute: 50, burst: 10 },
 };
 
 interface Bucket {

@@ -89,6 +89,16 @@ export interface SlackEmulator {
   responseUrl(): string;
   /** Every post to a response_url, refused ones too (404 `used_url` / `expired_url`). */
   readonly responseCalls: ResponseUrlCall[];
+  /** A trigger_id for a shortcut or button payload (valid 3 s, one view); `issuedAgoMs` backdates it. */
+  trigger(issuedAgoMs?: number): string;
+  /** A message a person wrote, for conversations.replies; returns its ts. */
+  postAsUser(fields: {
+    channel: string;
+    user: string;
+    text: string;
+    threadTs?: string;
+    fileIds?: string[];
+  }): string;
   /** Bot messages of one thread, oldest first. */
   thread(channel: string, threadTs: string): EmulatedMessage[];
   /** Resolves once `check` returns a value other than undefined/false; re-checked after every call. */
@@ -267,6 +277,8 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       return `${baseUrl}/response/${responseCounter}`;
     },
     responseCalls,
+    trigger: (issuedAgoMs) => state.issueTrigger(issuedAgoMs),
+    postAsUser: (fields) => state.addUserMessage({ ...fields, threadTs: fields.threadTs }).ts,
     thread: (channel, threadTs) => state.thread(channel, threadTs),
     waitFor(check, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

@@ -61,6 +61,29 @@ export interface EmulatedEphemeral {
   responseUrl?: string;
 }
 
+/** A message a person wrote (tests put them in; conversations.replies reads them). */
+export interface EmulatedUserMessage {
+  channel: string;
+  ts: string;
+  threadTs: string | undefined;
+  user: string;
+  text: string;
+  /** File ids (of `files`) attached to the message. */
+  fileIds: string[];
+}
+
+/** A modal opened with views.open. */
+export interface EmulatedView {
+  id: string;
+  triggerId: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the view JSON as the bot sent it.
+  view: any;
+  openedAt: number;
+}
+
+/** Slack's trigger_id lives 3 seconds and opens one view. */
+export const TRIGGER_LIFETIME_MS = 3_000;
+
 /** The workspace's state; the server mutates it, tests read it. */
 export class WorkspaceState {
   readonly messages: EmulatedMessage[] = [];
@@ -69,6 +92,10 @@ export class WorkspaceState {
   readonly files = new Map<string, EmulatedFile>();
   /** Reactions the bot added, as `channel/ts/name` (a second identical one is `already_reacted`). */
   readonly reactions = new Set<string>();
+  readonly userMessages: EmulatedUserMessage[] = [];
+  readonly views: EmulatedView[] = [];
+  /** Every trigger_id handed out in an interaction: when, and whether a view used it. */
+  readonly triggers = new Map<string, { issuedAt: number; used: boolean }>();
   // Slack ts values are "seconds.micro" strings; a counter keeps them unique and ordered.
   private sequence = 0;
 
@@ -79,6 +106,22 @@ export class WorkspaceState {
     this.sequence += 1;
     const seconds = Math.floor(Date.now() / 1000);
     return `${seconds}.${String(this.sequence).padStart(6, '0')}`;
+  }
+
+  /** A fresh trigger_id, as Slack puts in a shortcut or button payload; `issuedAgoMs` backdates it. */
+  issueTrigger(issuedAgoMs = 0): string {
+    const id = `${this.nextTs().replace('.', '')}.trigger`;
+    this.triggers.set(id, { issuedAt: Date.now() - issuedAgoMs, used: false });
+    return id;
+  }
+
+  /** Records a person's message (a thread root or reply) and returns it. */
+  addUserMessage(
+    fields: Omit<EmulatedUserMessage, 'ts' | 'fileIds'> & { fileIds?: string[] },
+  ): EmulatedUserMessage {
+    const message = { ...fields, fileIds: fields.fileIds ?? [], ts: this.nextTs() };
+    this.userMessages.push(message);
+    return message;
   }
 
   find(channel: string, ts: string): EmulatedMessage | undefined {
@@ -118,5 +161,8 @@ export class WorkspaceState {
   clear(): void {
     this.messages.length = 0;
     this.ephemerals.length = 0;
+    this.userMessages.length = 0;
+    this.views.length = 0;
+    this.triggers.clear();
   }
 }

@@ -56,7 +56,7 @@ describe('slash commands', () => {
     );
     expect(question.text).toBe('<@UPLAIN> asked: What is **2+2**?');
     const [reply] = await bot.finishedReply('C301', question.ts);
-    expect(reply!.text).toBe('Echo: What is *2+2*?');
+    expect(reply!.text).toBe('Echo: What is **2+2**?');
   });
 
   it('/ask --private answers ephemerally and posts nothing in the channel', async () => {
@@ -184,7 +184,7 @@ describe('slash commands', () => {
     });
   });
 
-  it('/gemini-reset forgets a thread given by its link, and explains itself without one', async () => {
+  it('/gemini-reset forgets a thread given by its link, and explains itself given something else', async () => {
     const root = userTs();
     await bot.send.event(
       appMention({
@@ -195,7 +195,7 @@ describe('slash commands', () => {
       }),
     );
     await bot.finishedReply('C305', root);
-    const missing = await run('/gemini-reset', '', 'UPLAIN', 'C305');
+    const missing = await run('/gemini-reset', 'not-a-link', 'UPLAIN', 'C305');
     expect(missing.answer.text).toContain('Which thread?');
 
     const link = `https://emulated.slack.com/archives/C305/p${root.replace('.', '')}`;

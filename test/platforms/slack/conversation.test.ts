@@ -44,7 +44,7 @@ describe('a mention in a channel', () => {
     );
     expect(sent.status).toBe(200);
     const [reply] = await bot.finishedReply('C100', ts);
-    expect(reply!.text).toBe('The *answer* is 42.');
+    expect(reply!.text).toBe('The **answer** is 42.');
     // It was posted first (a placeholder), then updated in place as the answer streamed.
     expect(reply!.versions[0]).toContain('Thinking');
     expect(reply!.versions.length).toBeGreaterThan(1);

@@ -118,7 +118,7 @@ describe('native streaming', () => {
     );
     const [reply] = await bot.finishedReply('C501', first);
     expect(reply!.via).toBe('postMessage');
-    expect(reply!.text).toBe('Echo: one *bold*');
+    expect(reply!.text).toBe('Echo: one **bold**');
 
     const second = userTs();
     await bot.send.event(appMention({ channel: 'C501', user: 'U7', text: mention('two'), ts: second }));

@@ -98,25 +98,29 @@ describe('files', () => {
 });
 
 describe('long answers', () => {
-  it('splits a 10,000-character answer into thread messages under Slack’s limit with code fences balanced', async () => {
+  it('splits a 25,000-character answer into thread messages under Slack’s limits with code fences balanced', async () => {
     const paragraph = (n: number) => `Paragraph ${n}: ${'lorem ipsum dolor sit amet '.repeat(12).trim()}.`;
     const parts: string[] = [];
     for (let n = 0; parts.join('\n\n').length < 4_500; n++) parts.push(paragraph(n));
     parts.push(
       `\`\`\`ts\n${Array.from({ length: 80 }, (_, i) => `const value${i} = ${i} * 2;`).join('\n')}\n\`\`\``,
     );
-    for (let n = 100; parts.join('\n\n').length < 10_000; n++) parts.push(paragraph(n));
-    const answer = parts.join('\n\n').slice(0, 10_000);
+    for (let n = 100; parts.join('\n\n').length < 25_000; n++) parts.push(paragraph(n));
+    const answer = parts.join('\n\n').slice(0, 25_000);
     bot.upstream.enqueue({ content: answer.match(/[\s\S]{1,500}/g)! });
     const ts = userTs();
     await bot.send.event(appMention({ channel: 'C410', user: 'U1', text: mention('write a lot'), ts }));
     const replies = await bot.finishedReply('C410', ts, 3);
     expect(replies.length).toBeGreaterThanOrEqual(3);
     for (const reply of replies) {
+      const markdown = reply.blocks!.find((block: { type: string }) => block.type === 'markdown').text;
+      expect(markdown.length).toBeLessThanOrEqual(12_000);
       expect(reply.text.length).toBeLessThanOrEqual(3_990);
-      expect((reply.text.match(/```/g) ?? []).length % 2).toBe(0);
+      expect((markdown.match(/```/g) ?? []).length % 2).toBe(0);
     }
-    const shown = replies.map((r) => r.text).join('\n');
+    const shown = replies
+      .map((r) => r.blocks!.find((block: { type: string }) => block.type === 'markdown').text)
+      .join('\n');
     for (const needle of [
       'Paragraph 0:',
       'const value0 = 0 * 2;',
@@ -125,7 +129,9 @@ describe('long answers', () => {
     ]) {
       expect(shown).toContain(needle);
     }
-    expect(bot.slack.callsOf('chat.update').filter((c) => c.error === 'msg_too_long')).toHaveLength(0);
+    expect(
+      bot.slack.calls.filter((c) => c.error === 'msg_too_long' || c.error === 'invalid_blocks'),
+    ).toHaveLength(0);
   });
 });
 

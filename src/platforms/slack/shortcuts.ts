@@ -1,0 +1,213 @@
+/**
+ * Message shortcuts: "Explain" (explain_message), "Ask Gemini about this" (ask_about_message) and
+ * "Summarize thread" (summarize_thread). Each opens a modal (views.open, within the trigger_id's
+ * 3 seconds); its view_submission reads the message or its thread with conversations.replies and
+ * answers in the message's thread, or, with "Only me" ticked, privately (chat.postEphemeral in the
+ * thread, in the person's private conversation of that channel, as /ask --private). The access
+ * lists are checked at the shortcut and again at the submission, as for every other surface.
+ */
+import type { App, MessageShortcut, SlackViewAction } from '@slack/bolt';
+import { checkAccess } from '../../engine/access.js';
+import { describeError } from '../../engine/describe-error.js';
+import type { IncomingTurn } from '../../engine/types.js';
+import { UserInputError } from '../../errors.js';
+import type { ConversationKey } from '../../store/types.js';
+import type { SlackAdapterDeps } from './adapter.js';
+import { EphemeralAnswerSink } from './ephemeral-sink.js';
+import type { SlackMessageContent } from './markdown-blocks.js';
+import { toAttachmentRefs } from './normalize.js';
+import {
+  INPUT_ACTION,
+  PRIVATE_OPTION,
+  QUESTION_BLOCK,
+  SHORTCUT_CALLBACK_IDS,
+  SHORTCUT_VIEW_ID,
+  type ShortcutKind,
+  type ShortcutTarget,
+  shortcutModal,
+  targetOf,
+  VISIBILITY_BLOCK,
+} from './shortcut-modal.js';
+import { readThread, type ThreadMessage } from './thread-reader.js';
+import { slackErrorCode, withRateLimitRetry } from './web-api.js';
+
+/** A summary reads at most this much of a thread (the newest part when longer). */
+const MAX_TRANSCRIPT_CHARS = 60_000;
+
+const EXPIRED = new UserInputError(
+  'expired_action',
+  'Slack closed that window before I could open it. Please try the shortcut again.',
+);
+const CANNOT_READ = new UserInputError(
+  'not_permitted',
+  'I cannot read that conversation. Invite me to the channel (/invite @Gemini) and try again.',
+);
+
+export class SlackShortcuts {
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: SlackAdapterDeps) {}
+
+  register(app: App): void {
+    for (const kind of SHORTCUT_CALLBACK_IDS) {
+      app.shortcut({ type: 'message_action', callback_id: kind }, async ({ ack, shortcut }) => {
+        await ack();
+        await this.track(this.open(kind, shortcut as MessageShortcut));
+      });
+    }
+    app.view(SHORTCUT_VIEW_ID, async ({ ack, body, view }) => {
+      // An empty ack closes the modal; the answer follows in the thread (or privately).
+      await ack();
+      const target = targetOf(view.private_metadata);
+      if (target) await this.track(this.answer(target, body));
+    });
+  }
+
+  /** Waits for shortcut answers in flight (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async open(kind: ShortcutKind, shortcut: MessageShortcut): Promise<void> {
+    const user = shortcut.user.id;
+    const channel = shortcut.channel.id;
+    const threadTs = (shortcut.message.thread_ts as string | undefined) ?? shortcut.message.ts;
+    if (!(await this.admitted(user, channel, threadTs))) return;
+    const target: ShortcutTarget = { kind, channel, messageTs: shortcut.message.ts, threadTs };
+    try {
+      await this.deps.replies.deps.client.views.open({
+        trigger_id: shortcut.trigger_id,
+        view: shortcutModal(target, shortcut.message.text ?? ''),
+      });
+    } catch (error) {
+      const code = slackErrorCode(error);
+      const expired = code === 'expired_trigger_id' || code === 'exchanged_trigger_id';
+      this.deps.logger.info({ code, kind }, 'shortcut modal not opened');
+      await this.tell(channel, user, threadTs, describeError(expired ? EXPIRED : error));
+    }
+  }
+
+  private async answer(target: ShortcutTarget, body: SlackViewAction): Promise<void> {
+    const user = body.user.id;
+    const team = body.team?.id ?? this.deps.identity.teamId;
+    if (!(await this.admitted(user, target.channel, target.threadTs))) return;
+    const values = body.view.state.values;
+    const question = values[QUESTION_BLOCK]?.[INPUT_ACTION]?.value?.trim() ?? '';
+    const isPrivate = (values[VISIBILITY_BLOCK]?.[INPUT_ACTION]?.selected_options ?? []).some(
+      (option) => option.value === PRIVATE_OPTION,
+    );
+
+    let thread: ThreadMessage[];
+    try {
+      thread = await readThread(this.deps.replies.deps.client, target.channel, target.threadTs);
+    } catch (error) {
+      this.deps.logger.info({ code: slackErrorCode(error) }, 'shortcut could not read the thread');
+      await this.tell(target.channel, user, target.threadTs, describeError(CANNOT_READ));
+      return;
+    }
+    const message = thread.find((entry) => entry.ts === target.messageTs);
+    if (!message && target.kind !== 'summarize_thread') {
+      await this.tell(target.channel, user, target.threadTs, describeError(CANNOT_READ));
+      return;
+    }
+    const key: ConversationKey = {
+      platform: 'slack',
+      workspace: team,
+      channel: target.channel,
+      // A private answer joins the person's private conversation of this channel (as /ask --private).
+      thread: isPrivate ? `private:${user}` : target.threadTs,
+    };
+    const turn: IncomingTurn = {
+      key,
+      author: { id: user, name: body.user.name ?? user },
+      text: promptFor(target.kind, question, message, thread, this.deps.identity.botUserId),
+      attachments: target.kind === 'summarize_thread' ? [] : toAttachmentRefs(message?.files),
+      messageIds: [`shortcut:${body.view.id}`],
+    };
+    if (!isPrivate) {
+      await this.deps.replies.answer(turn, {
+        channel: target.channel,
+        threadTs: target.threadTs,
+        assistantThread: false,
+        userTeamId: body.user.team_id ?? team,
+      });
+      return;
+    }
+    const outcome = await this.deps.engine.handleTurn(turn, this.privateSink(target, user));
+    if (outcome.status === 'refused')
+      await this.tell(target.channel, user, target.threadTs, describeError(outcome.error));
+  }
+
+  /** A private answer: each finished part as an ephemeral message in the thread. */
+  private privateSink(target: ShortcutTarget, user: string): EphemeralAnswerSink {
+    const { client } = this.deps.replies.deps;
+    const post = (content: SlackMessageContent) =>
+      withRateLimitRetry(() =>
+        client.chat.postEphemeral({ channel: target.channel, user, thread_ts: target.threadTs, ...content }),
+      );
+    return new EphemeralAnswerSink({
+      respond: ({ text, blocks }) => post({ text, blocks }),
+      postEphemeral: post,
+      logger: this.deps.logger,
+    });
+  }
+
+  /** The access lists for `user` in `channel`; a refusal is told privately. */
+  private async admitted(user: string, channel: string, threadTs: string): Promise<boolean> {
+    const refusal = checkAccess(this.deps.config.access, {
+      userId: user,
+      channelIds: [channel],
+      isDm: channel.startsWith('D'),
+    });
+    if (!refusal) return true;
+    await this.tell(channel, user, threadTs, describeError(refusal));
+    return false;
+  }
+
+  private tell(channel: string, user: string, threadTs: string, text: string): Promise<void> {
+    return this.deps.replies.tellPrivately(channel, user, threadTs, text);
+  }
+
+  private async track(work: Promise<void>): Promise<void> {
+    const tracked = work.catch((error: unknown) =>
+      this.deps.logger.error({ err: error }, 'slack shortcut failed'),
+    );
+    this.inFlight.add(tracked);
+    try {
+      await tracked;
+    } finally {
+      this.inFlight.delete(tracked);
+    }
+  }
+}
+
+/** What the model is asked for each shortcut. */
+function promptFor(
+  kind: ShortcutKind,
+  question: string,
+  message: ThreadMessage | undefined,
+  thread: ThreadMessage[],
+  botUserId: string,
+): string {
+  const quoted = quote(message?.text ?? '');
+  if (kind === 'explain_message') {
+    const files = message && message.files.length > 0 ? ' and its attachments' : '';
+    return `Explain this Slack message${files}: what it says and means, in plain words.\n\n${quoted}`;
+  }
+  if (kind === 'ask_about_message')
+    return `${question}\n\nThe question is about this Slack message:\n\n${quoted}`;
+  let transcript = thread
+    .map(
+      (entry) => `${entry.user === botUserId || entry.botId ? 'Gemini' : `<@${entry.user}>`}: ${entry.text}`,
+    )
+    .join('\n');
+  if (transcript.length > MAX_TRANSCRIPT_CHARS) transcript = `…\n${transcript.slice(-MAX_TRANSCRIPT_CHARS)}`;
+  return `Summarize this Slack thread: its main points, decisions and open questions, briefly.\n\n${transcript}`;
+}
+
+function quote(text: string): string {
+  return (text.trim() || '(no text)')
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n');
+}
