@@ -62,9 +62,13 @@ export function discordCommands(models: string[]): RESTPostAPIChatInputApplicati
       )
       .addBooleanOption((o) => o.setName(OPTION.clear).setDescription('Go back to the default instructions'))
       .toJSON(),
-    everywhere(
-      new SlashCommandBuilder().setName('reset').setDescription("Forget this thread's history"),
-    ).toJSON(),
+    everywhere(new SlashCommandBuilder().setName('reset').setDescription("Forget this thread's history"))
+      .addBooleanOption((o) =>
+        o
+          .setName(OPTION.private)
+          .setDescription('Forget your private /ask conversation in this channel instead'),
+      )
+      .toJSON(),
     everywhere(
       new SlashCommandBuilder().setName('stop').setDescription('Stop the answer being written here'),
     ).toJSON(),

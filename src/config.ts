@@ -87,7 +87,10 @@ const schema = z.object({
   ALLOW_CHANNELS: list.prefault(''),
   BLOCK_CHANNELS: list.prefault(''),
   ADMIN_USERS: list.prefault(''),
-  ALLOW_DMS: bool.prefault('true'),
+  ALLOW_GUILDS: list.prefault(''),
+  ALLOW_TEAMS: list.prefault(''),
+  // Unset: DMs are answered unless ALLOW_CHANNELS narrows the bot to some channels.
+  ALLOW_DMS: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).prefault('info'),
   PORT: port.prefault(3000),
   SHUTDOWN_GRACE_MS: millis.prefault(20_000),
@@ -168,6 +171,10 @@ export interface Config {
     allowChannels: string[];
     blockChannels: string[];
     adminUsers: string[];
+    /** Discord guild ids the bot serves (install scope); empty = any. */
+    allowGuilds: string[];
+    /** Slack team ids the bot serves (install scope); empty = any. */
+    allowTeams: string[];
     allowDms: boolean;
   };
   logLevel: Env['LOG_LEVEL'];
@@ -261,7 +268,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowChannels: e.ALLOW_CHANNELS,
       blockChannels: e.BLOCK_CHANNELS,
       adminUsers: e.ADMIN_USERS,
-      allowDms: e.ALLOW_DMS,
+      allowGuilds: e.ALLOW_GUILDS,
+      allowTeams: e.ALLOW_TEAMS,
+      allowDms: e.ALLOW_DMS ?? e.ALLOW_CHANNELS.length === 0,
     },
     logLevel: e.LOG_LEVEL,
     port: e.PORT,

@@ -101,10 +101,13 @@ export type RefusedCode = 'rate_limited' | 'blocked' | 'dms_disabled' | 'shuttin
 export class RefusedError extends AppError {
   declare readonly code: RefusedCode;
   readonly retryAfterMs: number | undefined;
+  /** The user was already told in this window: adapters show nothing or a reaction, not the sentence. */
+  readonly quiet: boolean;
 
-  constructor(code: RefusedCode, message: string, retryAfterMs?: number) {
+  constructor(code: RefusedCode, message: string, retryAfterMs?: number, options: { quiet?: boolean } = {}) {
     super(code, message);
     this.retryAfterMs = retryAfterMs;
+    this.quiet = options.quiet ?? false;
   }
 }
 
@@ -131,6 +134,16 @@ export class TurnTimeoutError extends AppError {
   constructor(limitMs: number) {
     super('turn_timeout', `The turn ran longer than TURN_TIMEOUT_MS (${limitMs} ms) and was aborted`);
     this.limitMs = limitMs;
+  }
+}
+
+/**
+ * The conversation lock expired and may have passed to another holder before this turn was saved
+ * (the instance froze past the lock's TTL, or lost Redis). Its answer must not be written.
+ */
+export class LockLostError extends AppError {
+  constructor(message = 'the conversation lock was lost before the turn was saved') {
+    super('lock_lost', message);
   }
 }
 

@@ -105,6 +105,14 @@ describe('configuration', () => {
     expect(config.discord).toBeUndefined();
   });
 
+  it('refuses DMs by default once ALLOW_CHANNELS is set, unless ALLOW_DMS is set explicitly', () => {
+    expect(loadConfig(base).access.allowDms).toBe(true);
+    expect(loadConfig({ ...base, ALLOW_CHANNELS: 'c1' }).access.allowDms).toBe(false);
+    expect(loadConfig({ ...base, ALLOW_CHANNELS: 'c1', ALLOW_DMS: 'true' }).access.allowDms).toBe(true);
+    const scoped = loadConfig({ ...base, ALLOW_GUILDS: ' g1, g2', ALLOW_TEAMS: 'T1' }).access;
+    expect([scoped.allowGuilds, scoped.allowTeams]).toEqual([['g1', 'g2'], ['T1']]);
+  });
+
   it('documents every variable of the schema in .env.example', () => {
     const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...example.matchAll(/^([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]));

@@ -7,6 +7,7 @@ import {
   AppError,
   AttachmentError,
   ConfigError,
+  LockLostError,
   PlatformRateLimitError,
   RefusedError,
   StoreUnavailableError,
@@ -42,6 +43,9 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof StoreUnavailableError) {
     return 'Storage is unavailable right now, so the bot cannot keep this conversation. Please try again shortly.';
+  }
+  if (error instanceof LockLostError) {
+    return 'This conversation was taken over by another answer before this one was finished. Please ask again.';
   }
   if (error instanceof AttachmentError) {
     const why: Record<AttachmentError['code'], string> = {

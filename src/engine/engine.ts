@@ -5,8 +5,9 @@
  * from history within the budget, streams the answer through the `ReplyRenderer` into the sink and
  * writes the user turn and the answer to history together, only when the answer is complete.
  */
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { RefusedError, TurnTimeoutError, UserInputError } from '../errors.js';
+import { LockLostError, RefusedError, TurnTimeoutError, UserInputError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   type ConversationKey,
@@ -31,6 +32,8 @@ export interface EngineDependencies {
   logger: Logger;
   resolvers?: Partial<Record<PlatformName, AttachmentResolver>>;
   observer?: EngineObserver;
+  /** How long a crashed instance blocks a conversation (default 30 s; short in tests). */
+  lockTtlMs?: number;
 }
 
 /** Hooks for metrics (src/ops): the engine reports, it does not know Prometheus. */
@@ -50,6 +53,8 @@ export interface HandleTurnOptions {
   onReasoningStatus?: (text: string | undefined) => void;
   /** Every content delta as it arrives, for sinks that append rather than edit (the console). */
   onContent?: (delta: string) => void;
+  /** The adapter already counted this turn with `rateLimit` (before creating a thread for it). */
+  rateLimitChecked?: boolean;
 }
 
 const RATE_WINDOW_MS = 60_000;
@@ -68,8 +73,15 @@ export class ConversationEngine {
   private readonly resolvers = new Map<PlatformName, AttachmentResolver>();
   /** The reply streaming now in each conversation, so Stop can cancel it. */
   private readonly running = new Map<string, AbortController>();
+  /** Turns whose answer is complete and is being shown as done and saved: no longer stoppable. */
+  private readonly finishing = new Map<string, AbortController>();
   /** Every turn past its checks, streaming or still waiting for the lock or the queue (shutdown). */
   private readonly inFlight = new Set<AbortController>();
+  /** Every turn in flight by conversation and prompt message id, so an edit cancels only its own. */
+  private readonly byPrompt = new Map<string, AbortController>();
+  /** Tells this engine's stop requests apart from other instances' (it acts on its own at once). */
+  private readonly instanceId = randomUUID();
+  private readonly lockTtlMs: number;
   private accepting = true;
 
   constructor(deps: EngineDependencies) {
@@ -79,6 +91,10 @@ export class ConversationEngine {
     this.logger = deps.logger;
     this.observer = deps.observer;
     this.allowedModels = deps.config.models.allowed;
+    this.lockTtlMs = deps.lockTtlMs ?? LOCK_TTL_MS;
+    deps.store.stopSignals.subscribe((request) => {
+      if (request.origin !== this.instanceId) this.cancel(request.conversation, request.messageId);
+    });
     for (const [platform, resolver] of Object.entries(deps.resolvers ?? {})) {
       if (resolver) this.resolvers.set(platform as PlatformName, resolver);
     }
@@ -99,7 +115,9 @@ export class ConversationEngine {
     const startedAt = Date.now();
     const mode = turn.mode ?? 'new';
 
-    const refusal = await this.checkTurn(turn, mode).catch((error: unknown) => error as Error);
+    const refusal = await this.checkTurn(turn, mode, options.rateLimitChecked === true).catch(
+      (error: unknown) => error as Error,
+    );
     if (refusal instanceof RefusedError || refusal instanceof UserInputError) {
       log.info({ code: refusal.code, user: turn.author.id }, 'turn refused');
       return { status: 'refused', error: refusal };
@@ -119,6 +137,9 @@ export class ConversationEngine {
     });
     const controller = new AbortController();
     this.inFlight.add(controller);
+    const promptKeys = turn.messageIds.map((messageId) => promptKey(id, messageId));
+    for (const key of promptKeys) this.byPrompt.set(key, controller);
+    const onLockLost = () => controller.abort(lock?.signal.reason);
     const onOuterAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     // A whole turn is bounded: an endless reasoning phase must not hold the lock and slot forever.
@@ -133,7 +154,10 @@ export class ConversationEngine {
     try {
       await renderer.start();
       if (this.running.has(id)) renderer.status('Waiting for the previous answer in this thread…');
-      lock = await this.store.locks.acquire(id, { ttlMs: LOCK_TTL_MS, signal: controller.signal });
+      lock = await this.store.locks.acquire(id, { ttlMs: this.lockTtlMs, signal: controller.signal });
+      // A lost lock means another instance may be answering this conversation: stop at once.
+      lock.signal.addEventListener('abort', onLockLost, { once: true });
+      if (lock.signal.aborted) onLockLost();
       this.running.set(id, controller);
 
       const prepared = await prepareTurn(this.turnContext(), turn, mode, controller.signal);
@@ -182,6 +206,13 @@ export class ConversationEngine {
       }
       await releaseGate();
       releaseGate = undefined;
+      // An instance frozen past the lock's TTL learns here that it lost it (its renewals did not
+      // run): the reply ends interrupted, not done. The save below is fenced for the rest.
+      if (!(await lock.confirm())) throw lock.signal.reason ?? new LockLostError();
+      // The answer is whole: from the 'done' edit on (which shows Regenerate) the turn is only
+      // being saved. A Stop now would throw a finished answer away, and Regenerate must queue.
+      if (this.running.get(id) === controller) this.running.delete(id);
+      this.finishing.set(id, controller);
 
       const messageIds = await renderer.complete();
       const answer: Turn = {
@@ -194,16 +225,16 @@ export class ConversationEngine {
         model: prepared.model,
         ...(usage ? { usage } : {}),
       };
-      await saveTurn(this.store, turn, mode, prepared.userTurn, answer, usage, sink, log);
+      await saveTurn(this.store, turn, mode, prepared.userTurn, answer, usage, sink, log, lock);
       log.info({ ms: Date.now() - startedAt, model: prepared.model, usage, traceId }, 'turn answered');
       this.finished(turn, 'done', startedAt, renderer, usage);
       return { status: 'done', messageIds, text: answer.text };
     } catch (caught) {
-      // Whatever a timed-out wait threw (an AbortError, say), the turn failed for running too long.
-      const timedOut =
-        controller.signal.reason instanceof TurnTimeoutError &&
-        (caught === controller.signal.reason || isAbort(caught));
-      const error = timedOut ? controller.signal.reason : caught;
+      // Whatever a timed-out wait threw (an AbortError, say), the turn failed for running too long;
+      // aborted for a lost lock, it failed too: a failure to explain, not a Stop.
+      const reason: unknown = controller.signal.reason;
+      const timedOut = reason instanceof TurnTimeoutError && (caught === reason || isAbort(caught));
+      const error = timedOut || reason instanceof LockLostError ? reason : caught;
       if (isAbort(error) && controller.signal.aborted) {
         const messageIds =
           controller.signal.reason === SHUTDOWN_REASON
@@ -225,7 +256,10 @@ export class ConversationEngine {
       clearTimeout(turnTimer);
       if (sawContent === false) options.onReasoningStatus?.(undefined);
       options.signal?.removeEventListener('abort', onOuterAbort);
+      lock?.signal.removeEventListener('abort', onLockLost);
+      for (const key of promptKeys) if (this.byPrompt.get(key) === controller) this.byPrompt.delete(key);
       if (this.running.get(id) === controller) this.running.delete(id);
+      if (this.finishing.get(id) === controller) this.finishing.delete(id);
       await releaseGate?.().catch(() => undefined);
       await lock?.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
       // Last: shutdown closes the store once no turn is in flight, so the lock must be gone by then.
@@ -233,10 +267,36 @@ export class ConversationEngine {
     }
   }
 
-  /** Cancels the reply streaming in this conversation. False when nothing is running. */
-  stop(key: ConversationKey): boolean {
-    const controller = this.running.get(conversationId(key));
-    if (!controller) return false;
+  /**
+   * Cancels the reply streaming in this conversation, on this instance or any other sharing the
+   * store. With `messageId` (an edited prompt), only the turn answering that prompt, streaming or
+   * still queued. False when nothing is running in the conversation.
+   */
+  async stop(key: ConversationKey, options: { messageId?: string } = {}): Promise<boolean> {
+    const id = conversationId(key);
+    if (this.cancel(id, options.messageId)) return true;
+    // This instance holds the lock only to save a finished answer: nothing is left to stop.
+    if (options.messageId === undefined && this.finishing.has(id) && !this.running.has(id)) return false;
+    try {
+      // Asked before publishing: the instance that stops the turn may release the lock at once.
+      const runningElsewhere = await this.store.locks.isHeld(id);
+      await this.store.stopSignals.publish({
+        conversation: id,
+        ...(options.messageId === undefined ? {} : { messageId: options.messageId }),
+        origin: this.instanceId,
+      });
+      return runningElsewhere;
+    } catch (err) {
+      this.logger.warn({ err, conversation: id }, 'could not send the stop request to other instances');
+      return false;
+    }
+  }
+
+  /** Cancels a turn running on this instance; see `stop`. */
+  private cancel(id: string, messageId: string | undefined): boolean {
+    const controller =
+      messageId === undefined ? this.running.get(id) : this.byPrompt.get(promptKey(id, messageId));
+    if (!controller || this.finishing.get(id) === controller) return false;
     controller.abort(new DOMException('Stopped by the user', 'AbortError'));
     return true;
   }
@@ -314,7 +374,11 @@ export class ConversationEngine {
     }
   }
 
-  private async checkTurn(turn: IncomingTurn, mode: IncomingTurn['mode']): Promise<void> {
+  private async checkTurn(
+    turn: IncomingTurn,
+    mode: IncomingTurn['mode'],
+    rateLimitChecked: boolean,
+  ): Promise<void> {
     if (mode !== 'regenerate' && !turn.text.trim() && turn.attachments.length === 0) {
       throw new UserInputError(
         'empty_prompt',
@@ -322,22 +386,44 @@ export class ConversationEngine {
       );
     }
     if (turn.model) this.assertModelAllowed(turn.model);
-    const limit = this.config.access.ratePerMinute;
-    if (limit > 0) {
-      const decision = await this.store.rateLimiter.hit(
-        `user:${turn.key.platform}:${turn.author.id}`,
-        limit,
-        RATE_WINDOW_MS,
-      );
-      if (!decision.allowed) {
-        const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-        throw new RefusedError(
-          'rate_limited',
-          `You are sending messages faster than ${limit} per minute. Please wait ${seconds}s and try again.`,
-          decision.retryAfterMs,
-        );
-      }
+    if (!rateLimitChecked) {
+      const refusal = await this.rateLimit(turn.key.platform, turn.author.id);
+      if (refusal) throw refusal;
     }
+  }
+
+  /**
+   * Counts one turn of `userId` against the per-user rate limit; past it, the refusal (quiet when
+   * the user was already told in this window). handleTurn does this itself; an adapter that must
+   * know before it creates anything for a turn (a Discord thread) calls it first and then passes
+   * `rateLimitChecked`. Throws when the store fails.
+   */
+  async rateLimit(platform: PlatformName, userId: string): Promise<RefusedError | undefined> {
+    const limit = this.config.access.ratePerMinute;
+    if (limit <= 0) return undefined;
+    const decision = await this.store.rateLimiter.hit(`user:${platform}:${userId}`, limit, RATE_WINDOW_MS);
+    if (decision.allowed) return undefined;
+    const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    return new RefusedError(
+      'rate_limited',
+      `You are sending messages faster than ${limit} per minute. Please wait ${seconds}s and try again.`,
+      decision.retryAfterMs,
+      { quiet: !(await this.firstRefusalInWindow(platform, userId, decision.retryAfterMs)) },
+    );
+  }
+
+  /**
+   * One spoken rate-limit refusal per user per window, remembered in the store so it holds across
+   * instances; later ones are quiet. Without the store, speaking twice beats never speaking.
+   */
+  private firstRefusalInWindow(
+    platform: PlatformName,
+    userId: string,
+    windowLeftMs: number,
+  ): Promise<boolean> {
+    return this.store.dedupe
+      .claim(`rate-refused:${platform}:${userId}`, Math.max(1, windowLeftMs))
+      .catch(() => true);
   }
 
   private turnContext(): TurnContext {
@@ -375,4 +461,9 @@ export class ConversationEngine {
       rateLimits: renderer.stats.rateLimits,
     });
   }
+}
+
+/** The `byPrompt` key of a turn: its conversation and one of its prompt's message ids. */
+function promptKey(conversation: string, messageId: string): string {
+  return `${conversation}\n${messageId}`;
 }

@@ -244,7 +244,12 @@ export class ReplyRenderer {
     this.failReason = reason;
     this.clearTimers();
     this.wake(true);
-    this.ending = this.drain().then(() => [...this.messageIds]);
+    this.ending = this.drain().then(async () => {
+      await this.sink.replyEnded?.().catch((err: unknown) => {
+        this.logger.warn({ err }, 'the reply sink could not finish the reply');
+      });
+      return [...this.messageIds];
+    });
     return this.ending;
   }
 

@@ -3,9 +3,9 @@
  * edit) and the messages sent upstream within the budget; after it, one write of the whole turn.
  */
 import type { Config } from '../config.js';
-import { UserInputError } from '../errors.js';
+import { LockLostError, UserInputError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { PlatformName, SettingsScope, Store, Turn } from '../store/types.js';
+import type { HeldLock, PlatformName, SettingsScope, Store, Turn } from '../store/types.js';
 import type { Usage } from '../upstream/types.js';
 import { buildMessages } from './build-request.js';
 import { describeError } from './describe-error.js';
@@ -68,8 +68,9 @@ export async function prepareTurn(
 
 /**
  * Writes the user turn and its answer in one append (regenerate: the answer replaces the last one;
- * edit: both replace the edited turn and what followed). A failed write loses both halves, never
- * one, and the user is told the answer was not kept.
+ * edit: both replace the edited turn and what followed), fenced by the conversation lock: a holder
+ * whose lock expired and passed on writes nothing. A failed write loses both halves, never one,
+ * and the user is told the answer was not kept.
  */
 export async function saveTurn(
   store: Store,
@@ -80,17 +81,23 @@ export async function saveTurn(
   usage: Usage | undefined,
   sink: ReplySink,
   log: Logger,
+  lock: HeldLock,
 ): Promise<void> {
   try {
     if (mode === 'regenerate') {
-      await store.history.append(turn.key, [answer], { replaceLastAssistant: true });
+      await store.history.append(turn.key, [answer], { replaceLastAssistant: true, lock });
     } else if (mode === 'edit') {
-      await store.history.append(turn.key, [userTurn, answer], { replaceFromMessage: turn.messageIds[0] });
+      await store.history.append(turn.key, [userTurn, answer], {
+        replaceFromMessage: turn.messageIds[0],
+        lock,
+      });
     } else {
-      await store.history.append(turn.key, [userTurn, answer]);
+      await store.history.append(turn.key, [userTurn, answer], { lock });
     }
   } catch (error) {
-    log.error({ err: error }, 'could not save the turn to history');
+    if (error instanceof LockLostError)
+      log.warn({ err: error }, 'late save refused: the conversation lock was lost');
+    else log.error({ err: error }, 'could not save the turn to history');
     await sink
       .notice?.(`${describeError(error)} This answer was not saved to the conversation.`)
       .catch(() => undefined);

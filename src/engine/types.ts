@@ -50,6 +50,11 @@ export interface ReplySink {
   typing?(): Promise<void>;
   /** Tells the user something outside the reply itself (an attachment skipped, a queue position). */
   notice?(text: string): Promise<void>;
+  /**
+   * The reply ended (done, stopped or interrupted): no post or edit follows. A sink that cannot
+   * tell its last message from a finished earlier one (both phase `done`) sends what it held back.
+   */
+  replyEnded?(): Promise<void>;
 }
 
 /** Where an attachment's bytes can be downloaded from right now. */

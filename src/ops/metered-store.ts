@@ -50,6 +50,9 @@ export function meterStore(store: Store, metrics: BotMetrics): Store {
       return store.rateLimiter;
     },
     upstreamGate: meteredGate,
+    get stopSignals() {
+      return store.stopSignals;
+    },
     ping: () => store.ping(),
     close: () => store.close(),
   };

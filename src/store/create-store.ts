@@ -13,14 +13,17 @@ import { InProcessDeduplicator } from './in-process/dedupe.js';
 import { InProcessGate } from './in-process/gate.js';
 import { InProcessLocks } from './in-process/locks.js';
 import { InProcessRateLimiter } from './in-process/rate-limiter.js';
+import { InProcessStopSignals } from './in-process/stop-signals.js';
 import { StoreKeys } from './keys.js';
 import { openMemoryKeyv, openRedisKeyv, openSqliteKeyv } from './keyv-backends.js';
 import { KeyValueStore } from './kv.js';
+import { RedisCompareAndSet } from './redis/compare-and-set.js';
 import { RedisConnection } from './redis/connection.js';
 import { RedisDeduplicator } from './redis/dedupe.js';
 import { RedisGate } from './redis/gate.js';
 import { RedisLocks } from './redis/locks.js';
 import { RedisRateLimiter } from './redis/rate-limiter.js';
+import { RedisStopSignals } from './redis/stop-signals.js';
 import { RedisUsageCounters } from './redis/usage-counters.js';
 import { LocalWakeups } from './redis/waiting.js';
 import { KeyvSettingsStore } from './settings-store.js';
@@ -85,6 +88,7 @@ async function openInProcessStore(kind: 'memory' | 'sqlite', options: CreateStor
     locks: new InProcessLocks(),
     rateLimiter: new InProcessRateLimiter(),
     upstreamGate: new InProcessGate(options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY),
+    stopSignals: new InProcessStopSignals(),
     ping: () => kv.ping(keys.area('settings', PING_KEY_AREA)),
     close: () => {
       closed ??= kv.close();
@@ -103,8 +107,20 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
     operationTimeoutMs,
     logger: options.logger,
   });
-  const kv = new KeyValueStore(openRedisKeyv(redis), backend, operationTimeoutMs);
+  const kv = new KeyValueStore(
+    openRedisKeyv(redis),
+    backend,
+    operationTimeoutMs,
+    new RedisCompareAndSet(redis),
+  );
   const keys = new StoreKeys(options.prefix);
+  let stopSignals: RedisStopSignals;
+  try {
+    stopSignals = await RedisStopSignals.open(redis, keys.area('lock', 'stop-requests'), options.logger);
+  } catch (error) {
+    await redis.close().catch(() => undefined);
+    throw error;
+  }
   const historyTtlMs = options.historyTtlMs ?? DEFAULT_HISTORY_TTL_MS;
   const wakeups = new LocalWakeups();
   const locks = new RedisLocks(redis, keys, wakeups, options.logger);
@@ -119,12 +135,13 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
     locks,
     rateLimiter: new RedisRateLimiter(redis, keys),
     upstreamGate: gate,
+    stopSignals,
     ping: () => redis.ping(),
     close: () => {
       // Timers first: a renewal firing into a closing connection would only log noise.
       locks.close();
       gate.close();
-      closed ??= redis.close();
+      closed ??= stopSignals.close().then(() => redis.close());
       return closed;
     },
   };

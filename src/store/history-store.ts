@@ -1,12 +1,14 @@
 /**
  * Conversation history on Keyv: one value per conversation (`history:<conversationId>` →
  * `{ turns }`), plus `msg:<platform>:<messageId>` links so a reply to any message of a thread finds
- * its conversation. One value per conversation makes `append` a single read-modify-write; the
- * engine holds the conversation lock around it, so no other instance writes the value meanwhile.
+ * its conversation. One value per conversation makes `append` a single read-modify-write, atomic
+ * across instances on Redis; the engine passes its conversation lock, so a holder whose lock expired
+ * and passed on cannot write after the new holder.
  */
 import type { StoreKeys } from './keys.js';
 import type { KeyValueStore } from './kv.js';
 import {
+  type AppendOptions,
   type ConversationKey,
   conversationId,
   type HistoryStore,
@@ -51,11 +53,7 @@ export class KeyvHistoryStore implements HistoryStore {
     return stored?.turns ?? [];
   }
 
-  async append(
-    key: ConversationKey,
-    turns: Turn[],
-    options: { replaceLastAssistant?: boolean; replaceFromMessage?: string } = {},
-  ): Promise<void> {
+  async append(key: ConversationKey, turns: Turn[], options: AppendOptions = {}): Promise<void> {
     const historyKey = this.#keys.history(conversationId(key));
     await this.#kv.update<StoredConversation>(
       historyKey,
@@ -69,6 +67,7 @@ export class KeyvHistoryStore implements HistoryStore {
         return { turns: all.slice(Math.max(0, all.length - this.#limits.maxStoredTurns)) };
       },
       this.#limits.ttlMs,
+      options.lock ? { lock: options.lock } : {},
     );
     // Links are written after the history so a link never points at turns that were not saved.
     const messageIds = turns.flatMap((turn) => turn.messageIds);

@@ -12,6 +12,23 @@ import { StoreUnavailableError } from '../errors.js';
 import { guarded } from './guard.js';
 import type { RedisConnection } from './redis/connection.js';
 
+/**
+ * The text Keyv stores for a value: `{ value, expires }` as JSON, `expires` an epoch-ms deadline or
+ * absent. Writers that bypass Keyv (the atomic Redis update) use these two so Keyv reads their
+ * values back exactly as its own.
+ */
+export function encodeKeyvEntry(value: unknown, ttlMs: number | undefined): string {
+  return JSON.stringify({ value, expires: ttlMs ? Date.now() + ttlMs : undefined });
+}
+
+/** The value of a stored Keyv entry, or undefined when there is none or it has expired. */
+export function decodeKeyvEntry<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  const entry = JSON.parse(text) as { value?: T; expires?: unknown };
+  if (typeof entry.expires === 'number' && Date.now() > entry.expires) return undefined;
+  return entry.value ?? undefined;
+}
+
 /** A Keyv that stores whole keys as given and throws what its adapter throws. */
 function plainKeyv(store: KeyvStoreAdapter | Map<string, unknown>): Keyv {
   const keyv = new Keyv({

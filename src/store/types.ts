@@ -69,19 +69,25 @@ export interface ConversationSettings {
   systemPrompt?: string;
 }
 
+export interface AppendOptions {
+  replaceLastAssistant?: boolean;
+  replaceFromMessage?: string;
+  /**
+   * The conversation lock the writer holds: the append is written only if it is still held, checked
+   * atomically with the write, and rejects with `LockLostError` (writing nothing) otherwise.
+   */
+  lock?: HeldLock;
+}
+
 export interface HistoryStore {
   load(key: ConversationKey): Promise<Turn[]>;
   /**
    * Appends whole turns in one write (the user turn and its answer together), so a failed or
    * cancelled reply never leaves half a turn. `replaceLastAssistant` drops the last assistant turn
    * first (Regenerate); `replaceFromMessage` drops the turn with that user message id and
-   * everything after it (the user edited their prompt).
+   * everything after it (the user edited their prompt); `lock` fences the write (see AppendOptions).
    */
-  append(
-    key: ConversationKey,
-    turns: Turn[],
-    options?: { replaceLastAssistant?: boolean; replaceFromMessage?: string },
-  ): Promise<void>;
+  append(key: ConversationKey, turns: Turn[], options?: AppendOptions): Promise<void>;
   reset(key: ConversationKey): Promise<void>;
   /** Which conversation a platform message (user's or bot's) belongs to, for reply chains. */
   findByMessage(platform: PlatformName, messageId: string): Promise<ConversationKey | undefined>;
@@ -116,11 +122,28 @@ export interface Deduplicator {
   claim(id: string, ttlMs: number): Promise<boolean>;
 }
 
+/**
+ * What a guarded write checks atomically with the write itself: that the key `key` of the lock
+ * still holds `holder`. The holder and the fencing token are issued together, so "this holder"
+ * means "the holder with this token".
+ */
+export interface LockFence {
+  readonly key: string;
+  readonly holder: string;
+  readonly token: number;
+}
+
 export interface HeldLock {
   /** Monotonic fencing token: a later holder always has a larger one. */
   readonly token: number;
-  /** False once the lock was lost (expired and taken by another holder). */
+  /** False once the lock was lost (expired and taken by another holder) or released. */
   readonly held: boolean;
+  /** Aborted, with a `LockLostError`, as soon as the lock is known lost (a renewal found it gone). */
+  readonly signal: AbortSignal;
+  /** For writes that must only happen while this lock is held (`HistoryStore.append`'s `lock`). */
+  readonly fence: LockFence;
+  /** Asks the backend now (renewing the lock): true while still held; false marks it lost. */
+  confirm(): Promise<boolean>;
   release(): Promise<void>;
 }
 
@@ -130,6 +153,25 @@ export interface HeldLock {
  */
 export interface ConversationLocks {
   acquire(id: string, options?: { ttlMs?: number; signal?: AbortSignal }): Promise<HeldLock>;
+  /** Whether anyone (in any instance sharing the store) holds the lock of `id` now. */
+  isHeld(id: string): Promise<boolean>;
+}
+
+/** A request to cancel a turn, seen by every instance sharing the store. */
+export interface StopRequest {
+  /** `conversationId` of the conversation. */
+  conversation: string;
+  /** Only the turn answering this prompt message (an edited prompt); otherwise the streaming one. */
+  messageId?: string;
+  /** The engine that sent it, which has already acted on it and ignores its echo. */
+  origin: string;
+}
+
+/** Stop across instances: Redis pub/sub on Redis, listeners in this process otherwise. */
+export interface StopSignals {
+  publish(request: StopRequest): Promise<void>;
+  /** Calls `listener` for every request published by anyone; returns the unsubscribe. */
+  subscribe(listener: (request: StopRequest) => void): () => void;
 }
 
 export interface RateLimitDecision {
@@ -166,6 +208,7 @@ export interface Store {
   readonly locks: ConversationLocks;
   readonly rateLimiter: RateLimiter;
   readonly upstreamGate: ConcurrencyGate;
+  readonly stopSignals: StopSignals;
   /** Round-trips to the backend; throws `StoreUnavailableError` fast when it cannot. */
   ping(): Promise<void>;
   close(): Promise<void>;

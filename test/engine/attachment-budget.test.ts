@@ -351,7 +351,7 @@ describe('attachment downloads in the whole process', () => {
       new RecordingSink(),
     );
     await waitFor(() => attachmentDownloads.waiting === 1);
-    expect(t.engine.stop(waiting)).toBe(true);
+    expect(await t.engine.stop(waiting)).toBe(true);
     expect((await stopped).status).toBe('stopped');
     expect(attachmentDownloads.waiting).toBe(0);
     for (const release of held.splice(0)) release();

@@ -1,12 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { IncomingTurn } from '../../src/engine/types.js';
+import type { IncomingTurn, ReplyPhase } from '../../src/engine/types.js';
 import { RefusedError, UserInputError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { ConversationKey } from '../../src/store/types.js';
+import { deleteRedisKeys, REDIS_URL } from '../store/backends.js';
 import { createTestEngine, type TestEngine } from '../support/harness.js';
 import { RecordingSink } from '../support/recording-sink.js';
 
@@ -216,14 +218,14 @@ describe('stop, regenerate and edit', () => {
     const running = t.engine.handleTurn(turn(key, 'long please'), sink);
     await waitFor(() => sink.shown().includes('w3'));
     expect(t.engine.isStreaming(key)).toBe(true);
-    expect(t.engine.stop(key)).toBe(true);
+    expect(await t.engine.stop(key)).toBe(true);
     const outcome = await running;
     expect(outcome.status).toBe('stopped');
     expect(sink.lastPhase()).toBe('stopped');
     expect(sink.shown()).not.toContain('w199');
     await waitFor(() => t.emulator.activeStreams === 0);
     expect(await t.store.history.load(key)).toEqual([]);
-    expect(t.engine.stop(key)).toBe(false);
+    expect(await t.engine.stop(key)).toBe(false);
   });
 
   it('Regenerate answers the last prompt again and replaces the last answer', async () => {
@@ -237,6 +239,26 @@ describe('stop, regenerate and edit', () => {
     expect(rolesAndText(t.emulator.requests[1]!.body.messages)).toEqual(['system:Be brief.', 'user:tell me']);
     const history = await t.store.history.load(key);
     expect(history.map((h) => h.text)).toEqual(['tell me', 'A better answer']);
+  });
+
+  it('once the reply shows done (and Regenerate), the turn no longer counts as streaming nor can be stopped', async () => {
+    const key = newKey();
+    const seenAtDone: Array<{ streaming: boolean; stopped: boolean }> = [];
+    // A platform shows Regenerate with the 'done' edit; a user may press it at once, while the turn
+    // is still being saved. Adapters refuse Regenerate while `isStreaming`, and a Stop then would
+    // throw away a finished answer.
+    const sink = new (class extends RecordingSink {
+      override async edit(id: string, text: string, phase: ReplyPhase): Promise<void> {
+        await super.edit(id, text, phase);
+        if (phase === 'done') {
+          seenAtDone.push({ streaming: t.engine.isStreaming(key), stopped: await t.engine.stop(key) });
+        }
+      }
+    })();
+    const outcome = await t.engine.handleTurn(turn(key, 'tell me'), sink);
+    expect(outcome.status).toBe('done');
+    expect(seenAtDone).toEqual([{ streaming: false, stopped: false }]);
+    expect((await t.store.history.load(key)).map((h) => h.text)).toEqual(['tell me', 'Echo: tell me']);
   });
 
   it('an edited prompt is answered again and replaces that turn and what followed', async () => {
@@ -279,6 +301,32 @@ describe('refusals come back to the adapter without touching the reply', () => {
       expect(outcome.status === 'refused' && outcome.error).toBeInstanceOf(RefusedError);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('past the rate limit, one spoken refusal per window, then quiet ones, across instances on Redis', async () => {
+    const prefix = `test-quiet-${randomUUID().slice(0, 8)}`;
+    const env = { RATE_LIMIT_PER_MINUTE: '1', STORE_PREFIX: prefix };
+    const one = await createTestEngine({ env, storeUrl: REDIS_URL });
+    const two = await createTestEngine({ env, storeUrl: REDIS_URL });
+    try {
+      const key = newKey();
+      const quietness = [];
+      for (const [engine, text] of [
+        [one, '1'],
+        [two, '2'],
+        [one, '3'],
+        [two, '4'],
+        [one, '5'],
+      ] as const) {
+        const outcome = await engine.engine.handleTurn(turn(key, text), new RecordingSink());
+        quietness.push(outcome.status === 'refused' ? (outcome.error as RefusedError).quiet : outcome.status);
+      }
+      expect(quietness).toEqual(['done', false, true, true, true]);
+    } finally {
+      await one.close();
+      await two.close();
+      await deleteRedisKeys(`${prefix}*`);
     }
   });
 });

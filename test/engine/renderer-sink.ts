@@ -62,6 +62,13 @@ export class RecordingSink implements ReplySink {
     this.typingAt.push(Date.now());
   }
 
+  /** When `replyEnded` was called, and how many calls had been made by then. */
+  readonly finishedAt: Array<{ at: number; callsBefore: number }> = [];
+
+  async replyEnded(): Promise<void> {
+    this.finishedAt.push({ at: Date.now(), callsBefore: this.calls.length });
+  }
+
   /** The texts of the reply's messages, in order, as a user would see them. */
   visible(): string[] {
     return [...this.messages.values()].map((message) => message.text);

@@ -280,6 +280,18 @@ describe('ReplyRenderer: long answers', () => {
 });
 
 describe('ReplyRenderer: endings', () => {
+  it('tells the sink once that the reply ended, after its last call, for every ending', async () => {
+    for (const end of ['complete', 'stop', 'fail'] as const) {
+      const sink = new RecordingSink({ editIntervalMs: 1000, maxMessageLength: 20 }, 50);
+      const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });
+      void renderer.start();
+      await stream(renderer, ['A first paragraph.\n\n', 'And a second one.'], 100);
+      await settle(end === 'fail' ? renderer.fail('boom') : renderer[end]());
+      await settle(renderer.complete());
+      expect(sink.finishedAt).toEqual([{ at: expect.any(Number), callsBefore: sink.calls.length }]);
+    }
+  });
+
   it('keeps the partial text and adds a stop marker', async () => {
     const sink = new RecordingSink({ editIntervalMs: 1000 }, 50);
     const renderer = new ReplyRenderer(sink, { reasoningDisplay: 'status' });

@@ -32,6 +32,8 @@ export async function createTestEngine(
     firstByteTimeoutMs?: number;
     idleTimeoutMs?: number;
     maxRetries?: number;
+    /** The conversation lock's TTL (short for tests of a lock lost under a turn). */
+    lockTtlMs?: number;
   } = {},
 ): Promise<TestEngine> {
   const emulator = await startUpstreamEmulator();
@@ -66,6 +68,7 @@ export async function createTestEngine(
     store,
     logger,
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.lockTtlMs ? { lockTtlMs: options.lockTtlMs } : {}),
   });
   return {
     engine,

@@ -15,16 +15,21 @@ import {
 import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
+import { InstallScope } from '../../engine/install-scope.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import type { ConversationKey, Store } from '../../store/types.js';
-import { DiscordCommands } from './commands.js';
+import type { ConversationKey, Store, Turn } from '../../store/types.js';
+import { DiscordCommands, NOT_YOUR_ANSWER } from './commands.js';
+import { dmMembership } from './dm-membership.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
 import {
+  isPrivateKey,
   keyForPlace,
   keyForRootMessage,
   type MessageFacts,
+  type PromptFacts,
+  promptChanged,
   routeMessage,
   stripBotMention,
   threadTitle,
@@ -39,6 +44,8 @@ const DEDUPE_TTL_MS = 10 * 60 * 1000;
 const THREAD_AUTO_ARCHIVE_MINUTES = 1440;
 /** Discord's error when a message already has a thread. */
 const THREAD_ALREADY_EXISTS = 160004;
+/** Shown on a rate-limited message after the one refusal of the window (a reaction, not a reply). */
+const RATE_LIMITED_REACTION = '⏳';
 
 export interface DiscordAdapterOptions {
   client: Client;
@@ -61,10 +68,15 @@ export class DiscordAdapter {
   readonly runner: DiscordTurnRunner;
   private readonly commands: DiscordCommands;
   private readonly log: Logger;
+  /** ALLOW_GUILDS: nothing from another guild is answered or sent upstream. */
+  private readonly guilds: InstallScope;
 
   constructor(private readonly options: DiscordAdapterOptions) {
     this.log = options.logger.child({ platform: 'discord' });
-    this.runner = new DiscordTurnRunner(options.engine, options.config.access, this.log);
+    this.guilds = new InstallScope(options.config.access.allowGuilds, 'guild', this.log);
+    this.runner = new DiscordTurnRunner(options.engine, options.config.access, this.log, (userId) =>
+      dmMembership(options.client, userId, this.guilds),
+    );
     this.commands = new DiscordCommands({ ...options, logger: this.log, runner: this.runner });
   }
 
@@ -132,6 +144,7 @@ export class DiscordAdapter {
     const facts = this.factsOf(message);
     const route = routeMessage(facts);
     if (route.kind === 'ignore') return;
+    if (message.inGuild() && !this.guilds.admits(message.guildId)) return;
     try {
       if (route.kind === 'thread' && !route.certain) {
         // A thread the bot did not open: answer only if it already holds a conversation with the bot.
@@ -148,7 +161,7 @@ export class DiscordAdapter {
       return;
     }
 
-    const refusal = this.runner.refusal(this.accessFacts(message));
+    const refusal = await this.runner.refusal(this.accessFacts(message));
     if (refusal) {
       await this.replyInline(message, refusal.message);
       return;
@@ -156,6 +169,16 @@ export class DiscordAdapter {
     const prompt = this.promptOf(message);
     // A bare mention opens no thread: the engine's "your message is empty" shows as an inline reply.
     const empty = !prompt && message.attachments.size === 0;
+    const showRefusal = (sentence: string) => this.replyInline(message, sentence);
+    const showQuietRefusal = () => message.react(RATE_LIMITED_REACTION);
+    // A new thread is only opened within the rate limit: a spammer must not make the bot open threads.
+    const opensThread = route.kind === 'new-thread' && !empty;
+    if (
+      opensThread &&
+      !(await this.runner.withinRateLimit(message.author.id, showRefusal, showQuietRefusal))
+    ) {
+      return;
+    }
     const target =
       route.kind === 'new-thread' && empty
         ? {
@@ -175,7 +198,9 @@ export class DiscordAdapter {
       messageIds: [message.id],
       mode: 'new',
     };
-    await this.runner.run(turn, this.sinkFor(target), (sentence) => this.replyInline(message, sentence));
+    await this.runner.run(turn, this.sinkFor(target), showRefusal, showQuietRefusal, {
+      rateLimitChecked: opensThread,
+    });
   }
 
   private placeKey(message: Message | PartialMessage): ConversationKey {
@@ -250,35 +275,41 @@ export class DiscordAdapter {
     });
   }
 
+  /** The prompt a message asks, for telling a real edit from an embed unfurl or a pin. */
+  private promptFactsOf(message: Message): PromptFacts {
+    return { text: this.promptOf(message), attachmentIds: [...message.attachments.keys()] };
+  }
+
   /**
    * A prompt was edited. Only the latest prompt of a conversation counts: its reply is cancelled if
    * still streaming, and the edited prompt is answered again (history drops the old version).
+   * Updates that leave the prompt as it was (embeds resolving, pins, an uncached message after a
+   * restart) are compared with the prompt being answered or kept in history, and ignored.
    */
   private async onEdit(before: Message | PartialMessage, after: Message | PartialMessage): Promise<void> {
     const message = after.partial ? await after.fetch().catch(() => undefined) : after;
     if (!message || message.author.bot || message.webhookId) return;
-    if (!before.partial && before.content === message.content) return; // embeds resolving, pins…
+    if (message.inGuild() && !this.guilds.admits(message.guildId)) return;
+    const prompt = this.promptFactsOf(message);
+    // The cached old version answers most updates without a store read.
+    if (!before.partial && !promptChanged(this.promptFactsOf(before), prompt)) return;
 
     const running = this.runner.runningFor(message.id);
-    let key = running?.key;
-    if (!key) {
-      key = await this.options.store.history.findByMessage('discord', message.id);
-      if (!key) return;
-      const history = await this.options.store.history.load(key);
-      const lastPrompt = history.findLast((turn) => turn.role === 'user');
-      if (!lastPrompt?.messageIds.includes(message.id)) return;
-    }
-    const refusal = this.runner.refusal(this.accessFacts(message));
+    const answered = running ?? (await this.latestPromptIn(message.id));
+    if (!answered || !promptChanged(factsOfTurn(answered.turn), prompt)) return;
+    const key = answered.key;
+    const refusal = await this.runner.refusal(this.accessFacts(message));
     if (refusal) return;
     if (running) {
-      this.options.engine.stop(running.key);
+      // Only this prompt's turn: it may still be queued behind another user's streaming answer.
+      await this.options.engine.stop(running.key, { messageId: message.id });
       await running.done.catch(() => undefined);
     }
     const target = await this.editTarget(message, key);
     const turn: IncomingTurn = {
       key,
       author: { id: message.author.id, name: message.member?.displayName ?? message.author.displayName },
-      text: stripBotMention(message.content, this.botId),
+      text: prompt.text,
       attachments: toAttachmentRefs(message.attachments.values(), {
         channel: message.channelId,
         message: message.id,
@@ -287,6 +318,15 @@ export class DiscordAdapter {
       mode: 'edit',
     };
     await this.runner.run(turn, this.sinkFor(target), (sentence) => this.replyInline(message, sentence));
+  }
+
+  /** The conversation whose latest prompt is this message, with that prompt; else undefined. */
+  private async latestPromptIn(messageId: string): Promise<{ key: ConversationKey; turn: Turn } | undefined> {
+    const key = await this.options.store.history.findByMessage('discord', messageId);
+    if (!key) return undefined;
+    const history = await this.options.store.history.load(key);
+    const turn = history.findLast((t) => t.role === 'user');
+    return turn?.messageIds.includes(messageId) ? { key, turn } : undefined;
   }
 
   /** Where the answer to an edited prompt goes: its thread, its DM, or the channel as a reply. */
@@ -301,6 +341,7 @@ export class DiscordAdapter {
   }
 
   private async onInteraction(interaction: Interaction): Promise<void> {
+    if (interaction.inGuild() && !this.guilds.admits(interaction.guildId)) return;
     if (interaction.isChatInputCommand()) return this.commands.handle(interaction);
     if (interaction.isButton()) return this.onButton(interaction);
   }
@@ -310,7 +351,7 @@ export class DiscordAdapter {
     const parsed = parseButtonId(interaction.customId);
     if (!parsed) return;
     const channel = interaction.channel;
-    const refusal = this.runner.refusal({
+    const refusal = await this.runner.refusal({
       userId: interaction.user.id,
       roleIds: this.commands.roleIdsOf(interaction),
       channelIds: [
@@ -323,15 +364,27 @@ export class DiscordAdapter {
       await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
       return;
     }
+    if (!(await this.commands.mayControl(interaction, parsed.key))) {
+      await interaction.reply({ content: NOT_YOUR_ANSWER, flags: MessageFlags.Ephemeral });
+      return;
+    }
     const { engine } = this.options;
     if (parsed.action === 'stop') {
       await interaction.deferUpdate();
-      if (!engine.stop(parsed.key)) {
+      if (!(await engine.stop(parsed.key))) {
         await interaction.followUp({
           content: 'That answer is already finished.',
           flags: MessageFlags.Ephemeral,
         });
       }
+      return;
+    }
+    if (isPrivateKey(parsed.key)) {
+      // Private answers carry no Regenerate; an old button must not answer in the open channel.
+      await interaction.reply({
+        content: 'Ask again with /ask private:true to get a new private answer.',
+        flags: MessageFlags.Ephemeral,
+      });
       return;
     }
     if (engine.isStreaming(parsed.key)) {
@@ -362,4 +415,9 @@ export class DiscordAdapter {
       interaction.followUp({ content: sentence, flags: MessageFlags.Ephemeral }),
     );
   }
+}
+
+/** The prompt a turn (running or kept in history) asked. */
+function factsOfTurn(turn: { text: string; attachments: Array<{ id: string }> }): PromptFacts {
+  return { text: turn.text, attachmentIds: turn.attachments.map((attachment) => attachment.id) };
 }

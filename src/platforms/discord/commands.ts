@@ -24,6 +24,7 @@ import {
   type ChannelPlace,
   keyForPlace,
   keyForRootMessage,
+  privateKeyFor,
   scopeForPlace,
   threadTitle,
   toAttachmentRefs,
@@ -56,6 +57,9 @@ export interface DiscordCommandsOptions {
 
 type Command = ChatInputCommandInteraction;
 
+/** Stop and Regenerate belong to whoever asked; Manage Messages (or ADMIN_USERS) may use them on any answer. */
+export const NOT_YOUR_ANSWER = 'Only the person who asked (or someone with Manage Messages) can do that.';
+
 export class DiscordCommands {
   constructor(private readonly options: DiscordCommandsOptions) {}
 
@@ -66,9 +70,23 @@ export class DiscordCommands {
     return Array.isArray(roles) ? roles : [...roles.cache.keys()];
   }
 
+  /**
+   * Whether this user may stop or regenerate the answer of `key`: they asked it (the running turn,
+   * else the last prompt in history), manage the channel's messages, or are in ADMIN_USERS.
+   */
+  async mayControl(interaction: Interaction, key: ConversationKey): Promise<boolean> {
+    const user = interaction.user.id;
+    if (interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages)) return true;
+    if (this.options.config.access.adminUsers.includes(user)) return true;
+    const asker =
+      this.options.runner.askerOf(key) ??
+      (await this.options.store.history.load(key)).findLast((turn) => turn.role === 'user')?.author?.id;
+    return asker === user;
+  }
+
   async handle(interaction: Command): Promise<void> {
     const place = this.place(interaction);
-    const refusal = this.options.runner.refusal({
+    const refusal = await this.options.runner.refusal({
       userId: interaction.user.id,
       roleIds: this.roleIdsOf(interaction),
       channelIds: [interaction.channelId, ...(place.parentId ? [place.parentId] : [])],
@@ -148,9 +166,11 @@ export class DiscordCommands {
       return this.ephemeral(interaction, describeError(this.modelError(model)));
     }
     await interaction.deferReply(isPrivate ? { flags: MessageFlags.Ephemeral } : {});
-    const key =
-      this.conversationHere(interaction) ??
-      keyForRootMessage(interaction.guildId, interaction.channelId, interaction.id);
+    // A private answer continues its owner's private conversation, never the thread's shared one.
+    const key = isPrivate
+      ? privateKeyFor(this.place(interaction), interaction.user.id)
+      : (this.conversationHere(interaction) ??
+        keyForRootMessage(interaction.guildId, interaction.channelId, interaction.id));
     const channel = interaction.channel as unknown as SendableChannel | null;
     const sink = new InteractionSink({
       interaction,
@@ -222,7 +242,7 @@ export class DiscordCommands {
     );
   }
 
-  /** /model [name]: shows or sets the model for this thread (in a thread) or channel. */
+  /** /model [name]: shows or sets (Manage Channels) the model for this thread (in a thread) or channel. */
   private async model(interaction: Command): Promise<void> {
     const name = interaction.options.getString(OPTION.name);
     const scope = scopeForPlace(this.place(interaction));
@@ -233,6 +253,10 @@ export class DiscordCommands {
         interaction,
         `The model for ${where} is \`${current.model}\`. Available: ${this.options.engine.allowedModels.map((m) => `\`${m}\``).join(', ')}.`,
       );
+    }
+    // The same right as changing the instructions (/system).
+    if (interaction.inGuild() && !interaction.memberPermissions?.has(PermissionFlagsBits.ManageChannels)) {
+      return this.ephemeral(interaction, 'Changing the model needs the Manage Channels permission.');
     }
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     try {
@@ -268,13 +292,20 @@ export class DiscordCommands {
     );
   }
 
-  /** /reset: forgets the history of this thread or DM. */
+  /** /reset [private]: forgets the history of this thread or DM, or the caller's private conversation. */
   private async reset(interaction: Command): Promise<void> {
+    if (interaction.options.getBoolean(OPTION.private)) {
+      const key = privateKeyFor(this.place(interaction), interaction.user.id);
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      await this.options.engine.stop(key);
+      await this.options.engine.reset(key);
+      return this.ephemeral(interaction, 'Done: I forgot your private conversation in this channel.');
+    }
     const key = this.conversationHere(interaction);
     if (!key)
       return this.ephemeral(interaction, 'Use /reset inside a conversation thread (or in a DM with me).');
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-    this.options.engine.stop(key);
+    await this.options.engine.stop(key);
     await this.options.engine.reset(key);
     await this.ephemeral(interaction, 'Done: I forgot this conversation. The next message starts afresh.');
   }
@@ -282,7 +313,10 @@ export class DiscordCommands {
   /** /stop: cancels the answer being written in this thread or DM. */
   private async stop(interaction: Command): Promise<void> {
     const key = this.conversationHere(interaction);
-    const stopped = key ? this.options.engine.stop(key) : false;
+    if (key && this.options.engine.isStreaming(key) && !(await this.mayControl(interaction, key))) {
+      return this.ephemeral(interaction, NOT_YOUR_ANSWER);
+    }
+    const stopped = key ? await this.options.engine.stop(key) : false;
     await this.ephemeral(interaction, stopped ? 'Stopped.' : 'Nothing is being written here right now.');
   }
 

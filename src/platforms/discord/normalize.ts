@@ -81,6 +81,23 @@ export function stripBotMention(content: string, botUserId: string): string {
     .trim();
 }
 
+/** What a prompt asks: its text (bot mention stripped) and the ids of its files. */
+export interface PromptFacts {
+  text: string;
+  attachmentIds: string[];
+}
+
+/**
+ * Whether a message update changed what its prompt asks. Discord sends MESSAGE_UPDATE for embed
+ * unfurls and pins too (and, after a restart, without the old version); those leave text and
+ * files as they were and must not be answered again.
+ */
+export function promptChanged(before: PromptFacts, after: PromptFacts): boolean {
+  if (before.text !== after.text) return true;
+  const ids = new Set(before.attachmentIds);
+  return ids.size !== new Set(after.attachmentIds).size || after.attachmentIds.some((id) => !ids.has(id));
+}
+
 /** An attachment as discord.js exposes it (Attachment) or as an interaction option resolves it. */
 export interface DiscordAttachmentLike {
   id: string;
@@ -152,6 +169,29 @@ export function keyForRootMessage(
   messageId: string,
 ): ConversationKey {
   return { platform: 'discord', workspace: guildId ?? DM_WORKSPACE, channel: channelId, thread: messageId };
+}
+
+/** Marks the thread part of a private conversation's key (no Discord id starts like this). */
+const PRIVATE_THREAD_PREFIX = 'private-';
+
+/**
+ * The private conversation of one user in a channel (/ask private:true): the channel's, also when
+ * asked from one of its threads, so a thread's shared history never holds it. Its settings are the
+ * channel's. No colon in the thread part: button ids are colon-separated.
+ */
+export function privateKeyFor(place: ChannelPlace, userId: string): ConversationKey {
+  const channel = place.guildId ? (place.parentId ?? place.channelId) : place.channelId;
+  return {
+    platform: 'discord',
+    workspace: place.guildId ?? DM_WORKSPACE,
+    channel,
+    thread: `${PRIVATE_THREAD_PREFIX}${userId}`,
+  };
+}
+
+/** True for a conversation made by `privateKeyFor`: its answers are ephemeral and only its owner's. */
+export function isPrivateKey(key: ConversationKey): boolean {
+  return key.thread.startsWith(PRIVATE_THREAD_PREFIX);
 }
 
 /** Settings scope of a place: a thread's settings override its channel's. */

@@ -175,9 +175,9 @@ export class InteractionSink implements ReplySink {
   async post(text: string, phase: ReplyPhase): Promise<string> {
     const fallback = this.activeFallback();
     if (fallback) return fallback.post(text, phase);
-    const { interaction, key, budget, ephemeral } = this.options;
+    const { interaction, budget, ephemeral } = this.options;
     await budget.acquire(`interaction:${interaction.token}`);
-    const payload = { content: text, allowedMentions: NO_MENTIONS, components: replyComponents(phase, key) };
+    const payload = { content: text, allowedMentions: NO_MENTIONS, components: this.components(phase) };
     try {
       const message =
         this.originalId === undefined
@@ -211,7 +211,7 @@ export class InteractionSink implements ReplySink {
       return;
     }
     if (this.tokenLapsed) return; // ephemeral answers cannot move to the channel: stop updating
-    const { interaction, key, budget } = this.options;
+    const { interaction, budget } = this.options;
     await budget.acquire(`interaction:${interaction.token}`);
     const isLast = this.posted.at(-1) === messageId;
     try {
@@ -219,7 +219,7 @@ export class InteractionSink implements ReplySink {
         message: messageId === this.originalId ? '@original' : messageId,
         content: text,
         allowedMentions: NO_MENTIONS,
-        components: isLast ? replyComponents(phase, key) : [],
+        components: isLast ? this.components(phase) : [],
       });
     } catch (error) {
       if (this.lapsedBy(error)) return this.edit(messageId, text, phase);
@@ -236,6 +236,15 @@ export class InteractionSink implements ReplySink {
     await interaction
       .followUp({ content: text, allowedMentions: NO_MENTIONS, flags: 64 })
       .catch(() => undefined);
+  }
+
+  /**
+   * Stop while streaming, then Regenerate; an ephemeral answer gets Stop only, since a regenerated
+   * answer would be posted in the channel for everyone to see.
+   */
+  private components(phase: ReplyPhase) {
+    if (this.options.ephemeral && phase !== 'streaming') return [];
+    return replyComponents(phase, this.options.key);
   }
 
   /** The channel sink, once the interaction token is past its lifetime (or was refused). */

@@ -11,10 +11,13 @@
 import type { App } from '@slack/bolt';
 import type { Config } from '../../config.js';
 import { checkAccess } from '../../engine/access.js';
+import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
+import { InstallScope } from '../../engine/install-scope.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
-import type { ConversationKey, Store } from '../../store/types.js';
+import { type ConversationKey, conversationId, type Store } from '../../store/types.js';
+import type { SlackAdmins } from './admins.js';
 import {
   conversationKeyFor,
   ignoreReason,
@@ -45,7 +48,12 @@ export interface SlackAdapterDeps {
   replies: SlackReplies;
   /** Filled once auth.test answered. */
   identity: { botUserId: string; teamId: string };
+  /** ADMIN_USERS and workspace admins: they may change settings and press any reply's buttons. */
+  admins: SlackAdmins;
 }
+
+/** The Stop button may stop only the asker's answer (or an admin any); Regenerate the same. */
+const NOT_YOURS = 'Only the person who asked (or a workspace admin) can use this button.';
 
 export class SlackAdapter {
   /** Turns running now, so stop() can wait for them. */
@@ -55,6 +63,14 @@ export class SlackAdapter {
 
   register(): void {
     const { app } = this.deps;
+    // Install scope first: nothing from a team outside ALLOW_TEAMS is claimed, answered or sent upstream.
+    const teams = new InstallScope(this.deps.config.access.allowTeams, 'team', this.deps.logger);
+    app.use(async (args) => {
+      if (teams.admits(teamOfRequest(args.body, args.context.teamId))) return args.next();
+      // Commands and actions still need their ack (an empty one), or Slack shows a timeout error.
+      const { ack } = args as { ack?: () => Promise<void> };
+      await ack?.();
+    });
     // Redeliveries (X-Slack-Retry-Num) carry the same event_id: drop them before any listener.
     app.use(async ({ body, next }) => {
       const eventId = (body as { event_id?: unknown }).event_id;
@@ -78,7 +94,8 @@ export class SlackAdapter {
       const key = this.keyFromButton(body, (action as { value?: string }).value);
       const user = (body as { user?: { id?: string } }).user?.id;
       if (!key || !user) return;
-      if (!this.deps.engine.stop(key)) {
+      if (!(await this.mayPress(key, user))) return;
+      if (!(await this.deps.engine.stop(key))) {
         await this.deps.replies.tellPrivately(
           key.channel,
           user,
@@ -92,6 +109,7 @@ export class SlackAdapter {
       const key = this.keyFromButton(body, (action as { value?: string }).value);
       const user = (body as { user?: { id?: string; team_id?: string } }).user;
       if (!key || !user?.id) return;
+      if (!(await this.mayPress(key, user.id))) return;
       const turn: IncomingTurn = {
         key,
         author: { id: user.id, name: user.id },
@@ -104,6 +122,37 @@ export class SlackAdapter {
         this.run(turn, { isDm: key.channel.startsWith('D'), userTeamId: user.team_id ?? key.workspace }),
       );
     });
+  }
+
+  /**
+   * Whether `user` may press Stop or Regenerate on the reply of `key`: the access lists allow them
+   * here, and they asked (the running turn, else the last prompt in history) or are an admin.
+   * A refusal is told to them privately.
+   */
+  private async mayPress(key: ConversationKey, user: string): Promise<boolean> {
+    const { config, replies, store, admins, logger } = this.deps;
+    const tell = (text: string) => replies.tellPrivately(key.channel, user, threadOf(key), text);
+    const refusal = checkAccess(config.access, {
+      userId: user,
+      channelIds: [key.channel],
+      isDm: key.channel.startsWith('D'),
+    });
+    if (refusal) {
+      await tell(refusal.message);
+      return false;
+    }
+    try {
+      const asker =
+        replies.askerOf(conversationId(key)) ??
+        (await store.history.load(key)).findLast((turn) => turn.role === 'user')?.author?.id;
+      if (asker === user || (await admins.isAdmin(user))) return true;
+    } catch (error) {
+      logger.warn({ err: error }, 'could not check who may press a reply button');
+      await tell(describeError(error));
+      return false;
+    }
+    await tell(NOT_YOURS);
+    return false;
   }
 
   /** Waits for the turns in flight (shutdown). */
@@ -218,6 +267,12 @@ export class SlackAdapter {
 /** The thread a conversation's replies go to: undefined for a DM's top-level conversation. */
 export function threadOf(key: ConversationKey): string | undefined {
   return key.thread === key.channel ? undefined : key.thread;
+}
+
+/** The team a request comes from: events and commands carry team_id, interactions team.id. */
+function teamOfRequest(body: unknown, contextTeam: string | undefined): string | undefined {
+  const fields = body as { team_id?: string; team?: { id?: string } | null; user?: { team_id?: string } };
+  return fields.team_id ?? fields.team?.id ?? contextTeam ?? fields.user?.team_id;
 }
 
 function teamOf(body: unknown, fallback: string): string {

@@ -35,11 +35,7 @@ export const DEFAULT_COMMAND_NAMES: SlackCommandNames = {
   help: '/gemini-help',
 };
 
-const ADMIN_CACHE_MS = 5 * 60_000;
-
 export class SlackCommands {
-  private readonly adminCache = new Map<string, { admin: boolean; until: number }>();
-
   constructor(
     private readonly deps: SlackAdapterDeps,
     private readonly names: SlackCommandNames = DEFAULT_COMMAND_NAMES,
@@ -61,6 +57,9 @@ export class SlackCommands {
       app.command(this.names[which as keyof SlackCommandNames], async ({ ack, command, respond }) => {
         await ack();
         try {
+          // Every command but help goes through the same access lists as a message.
+          const refusal = which === 'help' ? undefined : this.access(command);
+          if (refusal) throw refusal;
           await handler(command, respond);
         } catch (error) {
           // Bad arguments and refusals are worded by describeError; the caller alone sees them.
@@ -75,7 +74,7 @@ export class SlackCommands {
   /** `/ask [--private] [model:<name>] <question>`: a new threaded conversation (or a private answer). */
   private async ask(command: SlashCommand, respond: RespondFn): Promise<void> {
     let text = command.text.trim();
-    const isPrivate = /^(--private|-p)\b/.test(text);
+    const isPrivate = PRIVATE_FLAG.test(text);
     if (isPrivate) text = text.replace(/^(--private|-p)\s*/, '');
     let model: string | undefined;
     const [first, rest] = splitCommandText(text);
@@ -88,27 +87,28 @@ export class SlackCommands {
         'bad_argument',
         `Usage: ${this.names.ask} [--private] [model:<name>] <your question>`,
       );
-    const refusal = this.access(command);
-    if (refusal) throw refusal;
     const author = { id: command.user_id, name: command.user_name };
     const team = command.team_id;
 
     if (isPrivate) {
-      const key: ConversationKey = {
-        platform: 'slack',
-        workspace: team,
-        channel: command.channel_id,
-        thread: `private:${command.user_id}`,
-      };
       const turn: IncomingTurn = {
-        key,
+        key: privateKey(command),
         author,
         text,
         attachments: [],
         messageIds: [`ask:${command.trigger_id}`],
         ...(model ? { model } : {}),
       };
-      const outcome = await this.deps.engine.handleTurn(turn, new EphemeralAnswerSink(respond));
+      const { client } = this.deps.replies.deps;
+      const sink = new EphemeralAnswerSink({
+        respond,
+        postEphemeral: (part) =>
+          withRateLimitRetry(() =>
+            client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, text: part }),
+          ),
+        logger: this.deps.logger,
+      });
+      const outcome = await this.deps.engine.handleTurn(turn, sink);
       if (outcome.status === 'refused') await say(respond, 'ephemeral', describeError(outcome.error));
       return;
     }
@@ -168,6 +168,12 @@ export class SlackCommands {
       );
       return;
     }
+    if (!(await this.deps.admins.isAdmin(command.user_id))) {
+      throw new UserInputError(
+        'not_permitted',
+        'Only workspace admins (or users in ADMIN_USERS) can change the model.',
+      );
+    }
     const reset = name === 'reset' || name === 'default';
     await engine.setModel(scope, reset ? null : name);
     const now = await engine.settings(scope);
@@ -191,7 +197,7 @@ export class SlackCommands {
       );
       return;
     }
-    if (!(await this.isAdmin(command.user_id))) {
+    if (!(await this.deps.admins.isAdmin(command.user_id))) {
       throw new UserInputError(
         'not_permitted',
         'Only workspace admins (or users in ADMIN_USERS) can change the system prompt.',
@@ -208,13 +214,23 @@ export class SlackCommands {
     );
   }
 
-  /** `/gemini-reset [thread link]`: forgets a thread's history (in a DM: the DM's conversation). */
+  /**
+   * `/gemini-reset [thread link | --private]`: forgets a thread's history (in a DM: the DM's
+   * conversation), or with `--private` the caller's private conversation in this channel.
+   */
   private async reset(command: SlashCommand, respond: RespondFn): Promise<void> {
+    if (PRIVATE_FLAG.test(command.text.trim())) {
+      const key = privateKey(command);
+      await this.deps.engine.stop(key);
+      await this.deps.engine.reset(key);
+      await say(respond, 'ephemeral', 'Done: I forgot your private conversation in this channel.');
+      return;
+    }
     const key = this.conversationFromCommand(command);
     if (!key) {
       throw new UserInputError(
         'bad_argument',
-        `Which thread? Use ${this.names.reset} <link to a message in the thread> (Copy link on the thread's first message).`,
+        `Which thread? Use ${this.names.reset} <link to a message in the thread> (Copy link on the thread's first message), or ${this.names.reset} --private for your private conversation here.`,
       );
     }
     await this.deps.engine.reset(key);
@@ -248,7 +264,7 @@ export class SlackCommands {
         `• ${n.ask} <question> asks in this channel; ${n.ask} --private <question> answers only you.`,
         `• ${n.model} [name|reset] shows or sets this channel's model.`,
         `• ${n.system} [prompt|reset] shows or (admins) sets this channel's system prompt.`,
-        `• ${n.reset} <thread link> forgets a thread's history; ${n.usage} shows token usage.`,
+        `• ${n.reset} <thread link> forgets a thread's history (${n.reset} --private: your private one here); ${n.usage} shows token usage.`,
         '• The ⏹ Stop button ends an answer; 🔄 Regenerate answers again.',
       ].join('\n'),
     );
@@ -271,6 +287,13 @@ export class SlackCommands {
     const base = { platform: 'slack' as const, workspace: command.team_id };
     const [argument] = splitCommandText(command.text);
     const link = /archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})(?:\?thread_ts=(\d+\.\d+))?/.exec(argument);
+    // The access lists judged this channel only: a link elsewhere (maybe a private channel) is refused.
+    if (link && link[1] !== command.channel_id) {
+      throw new UserInputError(
+        'not_permitted',
+        'Thread links work only in the channel where you run the command: run it in that thread’s channel.',
+      );
+    }
     if (link) return { ...base, channel: link[1]!, thread: link[4] ?? `${link[2]}.${link[3]}` };
     if (/^\d+\.\d+$/.test(argument)) return { ...base, channel: command.channel_id, thread: argument };
     const threadTs = (command as { thread_ts?: string }).thread_ts;
@@ -279,17 +302,22 @@ export class SlackCommands {
       return { ...base, channel: command.channel_id, thread: command.channel_id };
     return undefined;
   }
+}
 
-  /** ADMIN_USERS, or a workspace admin/owner according to users.info (cached for a few minutes). */
-  private async isAdmin(userId: string): Promise<boolean> {
-    if (this.deps.config.access.adminUsers.includes(userId)) return true;
-    const cached = this.adminCache.get(userId);
-    if (cached && cached.until > Date.now()) return cached.admin;
-    const info = await withRateLimitRetry(() => this.deps.replies.deps.client.users.info({ user: userId }));
-    const admin = Boolean(info.user?.is_admin || info.user?.is_owner || info.user?.is_primary_owner);
-    this.adminCache.set(userId, { admin, until: Date.now() + ADMIN_CACHE_MS });
-    return admin;
-  }
+/** `--private` (or `-p`) first in a command's text: the caller's private conversation. */
+const PRIVATE_FLAG = /^(--private|-p)\b/;
+
+/**
+ * The caller's private conversation in a channel (/ask --private): its own thread key, so no
+ * shared thread's history ever holds it.
+ */
+function privateKey(command: SlashCommand): ConversationKey {
+  return {
+    platform: 'slack',
+    workspace: command.team_id,
+    channel: command.channel_id,
+    thread: `private:${command.user_id}`,
+  };
 }
 
 function say(respond: RespondFn, responseType: 'ephemeral' | 'in_channel', text: string): Promise<unknown> {

@@ -10,6 +10,7 @@ import { ConfigError, PlatformUnreachableError } from '../../errors.js';
 import { hostOf, networkFailureCode } from '../network-failure.js';
 import type { PlatformDependencies, PlatformHandle } from '../types.js';
 import { SlackAdapter } from './adapter.js';
+import { SlackAdmins } from './admins.js';
 import { boltLogger } from './bolt-logger.js';
 import { DEFAULT_COMMAND_NAMES, type SlackCommandNames, SlackCommands } from './commands.js';
 import { SlackReplies } from './reply.js';
@@ -115,6 +116,7 @@ export async function startSlack(
     logger,
     replies,
     identity,
+    admins: new SlackAdmins(app.client, deps.config.access.adminUsers),
   };
   const adapter = new SlackAdapter(adapterDeps);
   adapter.register();

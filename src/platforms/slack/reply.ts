@@ -8,7 +8,9 @@ import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js';
+import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { conversationId } from '../../store/types.js';
 import { NativeStreamingSupport, SlackNativeStreamSink } from './native-stream-sink.js';
 import {
   APPEND_STREAM_BUDGET,
@@ -19,11 +21,16 @@ import {
 import { SlackUpdateSink } from './update-sink.js';
 import { withRateLimitRetry } from './web-api.js';
 
+/** Slack's name for ⏳, put on rate-limited messages after the window's one refusal. */
+const RATE_LIMITED_REACTION = 'hourglass_flowing_sand';
+
 /** What every reply in this process shares: the client, the per-workspace budgets, what streaming is known to work. */
 export class SlackReplies {
   readonly updateBudget: WorkspaceBudget;
   readonly appendBudget: WorkspaceBudget;
   readonly nativeSupport = new NativeStreamingSupport();
+  /** Who asked each reply being answered now (by conversation id), for Stop's "only the asker". */
+  private readonly askers = new Map<string, string>();
 
   constructor(
     readonly deps: {
@@ -78,13 +85,45 @@ export class SlackReplies {
             .catch((error: unknown) => log.debug({ err: error }, 'assistant status not set'))
         : undefined;
 
-    const outcome = await engine.handleTurn(turn, sink, {
-      ...(onContent ? { onContent } : {}),
-      onReasoningStatus: (text) => void setStatus(text ?? ''),
-    });
-    if (outcome.status === 'refused')
-      await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
+    // A regenerated answer stays the original asker's (history's last prompt says who that is).
+    const id = conversationId(turn.key);
+    const tracked = turn.mode !== 'regenerate';
+    if (tracked) this.askers.set(id, turn.author.id);
+    let outcome: TurnOutcome;
+    try {
+      outcome = await engine.handleTurn(turn, sink, {
+        ...(onContent ? { onContent } : {}),
+        onReasoningStatus: (text) => void setStatus(text ?? ''),
+      });
+    } finally {
+      if (tracked && this.askers.get(id) === turn.author.id) this.askers.delete(id);
+    }
+    if (outcome.status === 'refused') {
+      if (outcome.error instanceof RefusedError && outcome.error.quiet)
+        await this.reactQuietly(turn, where.channel);
+      else
+        await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
+    }
     return outcome;
+  }
+
+  /**
+   * The rate limit again in the same window: the user was told once, so later messages only get
+   * an ⏳ reaction (nothing for turns that are no message, such as a button press).
+   */
+  private async reactQuietly(turn: IncomingTurn, channel: string): Promise<void> {
+    const [timestamp] = turn.messageIds;
+    if (!timestamp || !/^\d+\.\d+$/.test(timestamp)) return;
+    await this.deps.client.reactions
+      .add({ channel, timestamp, name: RATE_LIMITED_REACTION })
+      .catch((error: unknown) =>
+        this.deps.logger.debug({ err: error }, 'could not react to a rate-limited message'),
+      );
+  }
+
+  /** The person whose prompt is being answered in this conversation right now, if any. */
+  askerOf(conversation: string): string | undefined {
+    return this.askers.get(conversation);
   }
 
   /** An ephemeral line to one person (refusals, bad arguments). Failures are logged, not thrown. */

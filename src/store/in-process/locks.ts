@@ -49,6 +49,10 @@ export class InProcessLocks implements ConversationLocks {
     });
   }
 
+  async isHeld(id: string): Promise<boolean> {
+    return this.#queues.get(id)?.held ?? false;
+  }
+
   /** Conversations with a holder or waiters (for tests and leak checks). */
   get busyCount(): number {
     return this.#queues.size;
@@ -59,9 +63,14 @@ export class InProcessLocks implements ConversationLocks {
     const token = ++this.#lastToken;
     return {
       token,
+      fence: { key: id, holder: String(token), token },
+      // Nothing takes a lock from its holder in one process: this signal never aborts. One per lock,
+      // not one shared, so listeners of many concurrent turns never pile up on a single signal.
+      signal: new AbortController().signal,
       get held() {
         return held;
       },
+      confirm: async () => held,
       release: async () => {
         if (!held) return;
         held = false;

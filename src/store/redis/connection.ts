@@ -27,6 +27,11 @@ export interface RedisConnectionOptions {
   logger?: Logger | undefined;
 }
 
+/** A second connection listening to one channel; `close` ends it. */
+export interface Subscription {
+  close(): Promise<void>;
+}
+
 /** A connected client plus the bounded way to call it. */
 export class RedisConnection {
   readonly client: RedisClient;
@@ -87,6 +92,34 @@ export class RedisConnection {
     return this.run(what, (client) => client.eval(body, { keys, arguments: args.map(String) }));
   }
 
+  /**
+   * Opens a second connection (same server and options) subscribed to `channel`, within the
+   * operation timeout. It reconnects and re-subscribes on its own after an outage.
+   */
+  async subscribe(channel: string, onMessage: (message: string) => void): Promise<Subscription> {
+    const subscriber = this.client.duplicate();
+    // Without a listener an 'error' event would crash the process; the main connection logs outages.
+    subscriber.on('error', () => undefined);
+    try {
+      await guarded(this.backend, 'a subscription', this.#operationTimeoutMs, async () => {
+        await subscriber.connect();
+        await subscriber.subscribe(channel, onMessage);
+      });
+    } catch (error) {
+      destroyQuietly(subscriber);
+      throw error;
+    }
+    return {
+      close: async () => {
+        try {
+          await guarded(this.backend, 'close', this.#operationTimeoutMs, () => subscriber.close());
+        } catch {
+          destroyQuietly(subscriber);
+        }
+      },
+    };
+  }
+
   async ping(): Promise<void> {
     await this.run('a ping', (client) => client.ping());
   }
@@ -119,7 +152,7 @@ function buildClient(options: RedisConnectionOptions, wasEverReady: () => boolea
   });
 }
 
-function destroyQuietly(client: RedisClient): void {
+function destroyQuietly(client: { isOpen: boolean; destroy(): void }): void {
   try {
     if (client.isOpen) client.destroy();
   } catch {

@@ -5,9 +5,12 @@
  *   released by compare-and-DEL, so a holder never frees a lock that expired and passed on;
  * - a crashed holder stops renewing and its lock expires after `ttlMs`; a crashed waiter stops
  *   polling and drops out of the queue after `waiterTtlMs`;
- * - a fencing token from one counter, larger for every later holder.
+ * - a fencing token from one counter, larger for every later holder;
+ * - a renewal that finds the lock gone marks it lost and aborts `HeldLock.signal`, and the lock's
+ *   `fence` (lock key + ticket) lets a write check atomically that it is still held.
  */
 import { randomUUID } from 'node:crypto';
+import { LockLostError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { StoreKeys } from '../keys.js';
 import type { ConversationLocks, HeldLock } from '../types.js';
@@ -69,6 +72,10 @@ export class RedisLocks implements ConversationLocks {
     }
   }
 
+  async isHeld(id: string): Promise<boolean> {
+    return (await this.#redis.run('a lock check', (client) => client.exists(this.#keys.lock(id)))) > 0;
+  }
+
   /** Stops every renewal; locks still held then expire on their own after their TTL. */
   close(): void {
     for (const timer of this.#renewals) clearInterval(timer);
@@ -79,28 +86,36 @@ export class RedisLocks implements ConversationLocks {
     let held = true;
     let released = false;
     let lastRenewedAt = Date.now();
+    const lost = new AbortController();
     const stopRenewing = (): void => {
       clearInterval(timer);
       this.#renewals.delete(timer);
     };
+    const markLost = (why: string): void => {
+      if (!held) return;
+      held = false;
+      stopRenewing();
+      this.#logger?.warn({ lock: id }, `conversation lock lost: ${why}`);
+      lost.abort(new LockLostError());
+    };
+    /** One renewal; true while held. Throws when Redis cannot be asked. */
+    const extend = async (): Promise<boolean> => {
+      const extended = Number(
+        await this.#redis.script('a lock renewal', LOCK_RENEW, [lockKey], [ticket, ttlMs]),
+      );
+      if (extended === 1) {
+        lastRenewedAt = Date.now();
+        return true;
+      }
+      markLost('it expired before renewal');
+      return false;
+    };
     const renew = async (): Promise<void> => {
       try {
-        const extended = Number(
-          await this.#redis.script('a lock renewal', LOCK_RENEW, [lockKey], [ticket, ttlMs]),
-        );
-        if (extended === 1) {
-          lastRenewedAt = Date.now();
-          return;
-        }
-        held = false;
-        stopRenewing();
-        this.#logger?.warn({ lock: id }, 'conversation lock lost: it expired before renewal');
+        await extend();
       } catch {
         // Redis unreachable: the lock is only known lost once its TTL has passed unrenewed.
-        if (Date.now() - lastRenewedAt >= ttlMs) {
-          held = false;
-          stopRenewing();
-        }
+        if (Date.now() - lastRenewedAt >= ttlMs) markLost('Redis was unreachable for its whole TTL');
       }
     };
     const timer = setInterval(() => void renew(), Math.max(1, Math.floor(ttlMs / 3)));
@@ -108,8 +123,14 @@ export class RedisLocks implements ConversationLocks {
     this.#renewals.add(timer);
     return {
       token,
+      fence: { key: lockKey, holder: ticket, token },
+      signal: lost.signal,
       get held() {
         return held && !released;
+      },
+      confirm: async () => {
+        if (released || !held) return false;
+        return extend();
       },
       release: async () => {
         if (released) return;

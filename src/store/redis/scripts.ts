@@ -118,3 +118,28 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
 end
 return 0
 `;
+
+/**
+ * Compare-and-set of one Keyv value, optionally fenced by a lock: the read-modify-write of
+ * `KeyValueStore.update` on Redis. The caller read the value, computed the next one, and sends the
+ * SHA-1 of what it read; the write happens only if the value is still that one (else the caller
+ * reads again) and, when a lock key is given, only if that lock still holds the caller's ticket.
+ * KEYS: value key [, lock key]. ARGV: SHA-1 of the value read ('' = absent), next value
+ * ('' = delete), ttlMs ('' = none), lock holder.
+ * Returns 1 when written, 0 when the value changed meanwhile, -1 when the lock is not held.
+ */
+export const GUARDED_COMPARE_AND_SET = `
+if #KEYS > 1 and redis.call('GET', KEYS[2]) ~= ARGV[4] then return -1 end
+local current = redis.call('GET', KEYS[1])
+local seen = ''
+if current then seen = redis.sha1hex(current) end
+if seen ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+elseif ARGV[3] == '' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+`;

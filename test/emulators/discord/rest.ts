@@ -45,6 +45,9 @@ const json = (status: number, body?: unknown, headers?: Record<string, string>):
 const error = (status: number, code: number, message: string): Reply => json(status, { code, message });
 const unknownMessage = () => error(404, 10008, 'Unknown Message');
 const unknownChannel = () => error(404, 10003, 'Unknown Channel');
+const unknownGuild = () => error(404, 10004, 'Unknown Guild');
+const unknownMember = () => error(404, 10007, 'Unknown Member');
+const unknownEmoji = () => error(400, 10014, 'Unknown Emoji');
 
 /** Routes that do not need the bot token (interaction tokens are the credential). */
 const NO_AUTH = /^\/(interactions|webhooks)\//;
@@ -82,6 +85,12 @@ const routes: Array<[string, RegExp, Handler]> = [
     (ctx, p, body) => startThread(ctx, p[0]!, p[1]!, body),
   ],
   ['POST', /^\/channels\/(\d+)\/typing$/, () => json(204)],
+  [
+    'PUT',
+    /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/,
+    (ctx, p) => addReaction(ctx, p[0]!, p[1]!, decodeURIComponent(p[2]!)),
+  ],
+  ['GET', /^\/guilds\/(\d+)\/members\/(\d+)$/, (ctx, p) => getMember(ctx, p[0]!, p[1]!)],
   [
     'POST',
     /^\/interactions\/(\d+)\/([^/]+)\/callback$/,
@@ -177,6 +186,31 @@ function putCommands(ctx: RestContext, scope: string, body: unknown): Reply {
   }));
   ctx.state.commands.set(scope, list);
   return json(200, list);
+}
+
+/** The bot reacts to a message; Discord answers 204, and 10014 for an emoji that is neither unicode nor `name:id`. */
+function addReaction(ctx: RestContext, channelId: string, messageId: string, emoji: string): Reply {
+  if (!ctx.state.channels.has(channelId)) return unknownChannel();
+  const message = ctx.state.messages.get(messageId);
+  if (!message || message.channel_id !== channelId || message.deleted) return unknownMessage();
+  if (!emoji || (/^[\w-]+$/.test(emoji) && !emoji.includes(':'))) return unknownEmoji();
+  message.reactions = { ...message.reactions, [emoji]: (message.reactions?.[emoji] ?? 0) + 1 };
+  return json(204);
+}
+
+/** One member of the guild, or Discord's 10007 Unknown Member for someone who is not in it. */
+function getMember(ctx: RestContext, guildId: string, userId: string): Reply {
+  if (guildId !== ctx.state.guildId) return unknownGuild();
+  const member = ctx.state.members.get(userId);
+  if (!member) return unknownMember();
+  return json(200, {
+    user: toWireUser(member.user),
+    roles: member.roles,
+    joined_at: new Date(ctx.state.now()).toISOString(),
+    deaf: false,
+    mute: false,
+    flags: 0,
+  });
 }
 
 function getChannel(ctx: RestContext, channelId: string): Reply {

@@ -80,11 +80,14 @@ export type InteractionInput =
       channelId: string;
       user?: EmuUser;
       roles?: string[];
+      /** Permission bits of the member (defaults to a plain member without Manage Messages). */
+      permissions?: bigint;
     };
 
 /** A plain member: view, send, read history, use application commands. */
 export const MEMBER_PERMISSIONS = (1n << 10n) | (1n << 11n) | (1n << 16n) | (1n << 31n) | (1n << 38n);
 export const MANAGE_CHANNELS = 1n << 4n;
+export const MANAGE_MESSAGES = 1n << 13n;
 
 export const DEFAULT_USER: EmuUser = { id: '100000000000000001', username: 'alice', global_name: 'Alice' };
 
@@ -192,6 +195,11 @@ export class DiscordEmulator {
     return (existing ?? this.state.addChannel({ type: 1, name: '', recipient: user })).id;
   }
 
+  /** Makes `user` a member of the guild with these roles (what GET /guilds/{id}/members/{user} answers). */
+  addMember(user: EmuUser, roles: string[] = []): void {
+    this.state.members.set(user.id, { user, roles });
+  }
+
   /** A user posts a message: stored, then dispatched as MESSAGE_CREATE. */
   sendMessage(input: SendMessageInput): EmuMessage {
     const channel = this.requireChannel(input.channelId);
@@ -237,6 +245,25 @@ export class DiscordEmulator {
     return message;
   }
 
+  /**
+   * Discord resolved a link preview: MESSAGE_UPDATE with the embed added. The content and
+   * `edited_timestamp` stay as they were; nobody edited anything.
+   */
+  unfurlEmbed(messageId: string, embed: Record<string, unknown>): EmuMessage {
+    const message = this.requireMessage(messageId);
+    message.embeds = [...message.embeds, embed];
+    this.gateway.dispatch('MESSAGE_UPDATE', this.wireFromUser(message));
+    return message;
+  }
+
+  /** Someone pinned a message: MESSAGE_UPDATE with `pinned: true`, content and edit time unchanged. */
+  pinMessage(messageId: string): EmuMessage {
+    const message = this.requireMessage(messageId);
+    message.pinned = true;
+    this.gateway.dispatch('MESSAGE_UPDATE', this.wireFromUser(message));
+    return message;
+  }
+
   /** A user runs a slash command or presses a button: INTERACTION_CREATE. */
   interaction(input: InteractionInput): EmuInteraction {
     const channel = this.requireChannel(input.channelId);
@@ -268,8 +295,7 @@ export class DiscordEmulator {
     if (channel.guild_id) {
       base.guild_id = channel.guild_id;
       base.guild_locale = 'en-US';
-      const permissions =
-        input.kind === 'command' ? (input.permissions ?? MEMBER_PERMISSIONS) : MEMBER_PERMISSIONS;
+      const permissions = input.permissions ?? MEMBER_PERMISSIONS;
       base.member = this.member(user, input.roles, permissions);
     } else {
       base.user = toWireUser(user);
@@ -352,6 +378,12 @@ export class DiscordEmulator {
     await this.gateway.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private requireMessage(messageId: string): EmuMessage {
+    const message = this.state.messages.get(messageId);
+    if (!message) throw new Error(`emulator: no message ${messageId}`);
+    return message;
   }
 
   private requireChannel(channelId: string): EmuChannel {

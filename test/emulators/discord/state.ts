@@ -45,9 +45,13 @@ export interface EmuMessage {
   edited_timestamp: string | null;
   /** The `allowed_mentions` of the request that last wrote this message (bot messages only). */
   allowed_mentions?: unknown;
+  /** Reactions the bot added: emoji → how many times (PUT …/reactions/{emoji}/@me). */
+  reactions?: Record<string, number>;
   /** Every content this message had, first to last (for edit-cadence assertions). */
   history: Array<{ at: number; content: string }>;
   deleted?: boolean;
+  /** Pinned to its channel (someone pressed Pin). */
+  pinned?: boolean;
   /** The interaction this message answers (original response or follow-up), when it does. */
   interaction_token?: string;
 }
@@ -111,6 +115,8 @@ export class EmulatorState {
   readonly interactions = new Map<string, EmuInteraction>();
   /** Registered application commands, per scope (`global` or a guild id). */
   readonly commands = new Map<string, unknown[]>();
+  /** Guild members the REST API knows (GET /guilds/{id}/members/{user}), by user id. */
+  readonly members = new Map<string, { user: EmuUser; roles: string[] }>();
   /** Guild roles besides @everyone (tests put them on members for role allow/block lists). */
   readonly roles: Array<{ id: string; name: string; botId?: string }> = [];
   readonly log: RestCall[] = [];
@@ -170,13 +176,20 @@ export class EmulatorState {
 
 /** A message as the REST API and the gateway serialise it (no emulator bookkeeping). */
 export function toWireMessage(message: EmuMessage): Record<string, unknown> {
-  const { history: _h, deleted: _d, allowed_mentions: _a, interaction_token: _t, ...wire } = message;
+  const {
+    history: _h,
+    deleted: _d,
+    allowed_mentions: _a,
+    interaction_token: _t,
+    reactions: _r,
+    ...wire
+  } = message;
   return {
     ...wire,
     author: toWireUser(message.author),
     mentions: message.mentions.map(toWireUser),
     tts: false,
-    pinned: false,
+    pinned: message.pinned ?? false,
   };
 }
 

@@ -243,8 +243,14 @@ export const METHODS: Record<string, Handler> = {
     };
   },
 
-  'reactions.add': ({ args }) =>
-    args.channel && args.timestamp && args.name ? { ok: true } : fail('invalid_arguments'),
+  'reactions.add': ({ state, args }) => {
+    if (!args.channel || !args.timestamp || !args.name) return fail('invalid_arguments');
+    if (!/^[a-z0-9_+'-]+$/.test(String(args.name))) return fail('invalid_name');
+    const reaction = `${args.channel}/${args.timestamp}/${args.name}`;
+    if (state.reactions.has(reaction)) return fail('already_reacted');
+    state.reactions.add(reaction);
+    return { ok: true };
+  },
   'reactions.remove': ({ args }) =>
     args.channel && args.timestamp && args.name ? { ok: true } : fail('invalid_arguments'),
 

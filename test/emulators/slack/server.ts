@@ -25,6 +25,22 @@ export interface RecordedCall {
   error: string | undefined;
 }
 
+/** Slack accepts at most five posts to one response_url… */
+export const RESPONSE_URL_MAX_POSTS = 5;
+/** …within thirty minutes of the command. */
+export const RESPONSE_URL_LIFETIME_MS = 30 * 60_000;
+
+/** One post to a response_url as the emulator received it. */
+export interface ResponseUrlCall {
+  /** `/response/<n>` */
+  path: string;
+  body: Record<string, unknown>;
+  at: number;
+  /** 200, or 404 when the URL is used up, expired or unknown. */
+  status: number;
+  error: string | undefined;
+}
+
 export interface SlackEmulatorOptions {
   port?: number;
   botToken?: string;
@@ -69,8 +85,10 @@ export interface SlackEmulator {
   /** Makes a method unknown to this workspace (e.g. native streaming not offered): `unknown_method`. */
   disable(method: string): void;
   enable(method: string): void;
-  /** A `response_url` to put in a slash command or block action. */
+  /** A `response_url` to put in a slash command or block action (5 posts within 30 minutes). */
   responseUrl(): string;
+  /** Every post to a response_url, refused ones too (404 `used_url` / `expired_url`). */
+  readonly responseCalls: ResponseUrlCall[];
   /** Bot messages of one thread, oldest first. */
   thread(channel: string, threadTs: string): EmulatedMessage[];
   /** Resolves once `check` returns a value other than undefined/false; re-checked after every call. */
@@ -98,6 +116,9 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
   let responseCounter = 0;
+  /** Each response_url handed out: when, and how many posts it took. */
+  const responseUses = new Map<string, { createdAt: number; posts: number }>();
+  const responseCalls: ResponseUrlCall[] = [];
   let baseUrl = '';
 
   const record = (call: RecordedCall) => {
@@ -162,8 +183,24 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     res.end(file.bytes);
   }
 
-  async function handleResponseUrl(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleResponseUrl(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = JSON.parse((await readBody(req)) || '{}') as Record<string, unknown>;
+    const use = responseUses.get(path);
+    // Slack: "use it up to five times within thirty minutes"; past that the URL is refused.
+    const refusal = !use
+      ? 'invalid_url'
+      : Date.now() - use.createdAt > RESPONSE_URL_LIFETIME_MS
+        ? 'expired_url'
+        : use.posts >= RESPONSE_URL_MAX_POSTS
+          ? 'used_url'
+          : undefined;
+    if (use && !refusal) use.posts += 1;
+    responseCalls.push({ path, body, at: Date.now(), status: refusal ? 404 : 200, error: refusal });
+    if (refusal) {
+      changes.emit('change');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(refusal);
+      return;
+    }
     state.ephemerals.push({
       channel: undefined,
       user: undefined,
@@ -171,6 +208,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       via: 'response_url',
       responseType: typeof body.response_type === 'string' ? body.response_type : undefined,
       at: Date.now(),
+      responseUrl: `${baseUrl}${path}`,
     });
     changes.emit('change');
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -182,7 +220,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     let work: Promise<void> | undefined;
     if (api && req.method === 'POST') work = handleApi(api[1]!, req, res);
     else if (path.startsWith('/files-pri/') && req.method === 'GET') handleFile(path, req, res);
-    else if (path.startsWith('/response/') && req.method === 'POST') work = handleResponseUrl(req, res);
+    else if (path.startsWith('/response/') && req.method === 'POST') work = handleResponseUrl(path, req, res);
     else res.writeHead(404).end();
     Promise.resolve(work).catch(() => {
       if (!res.headersSent) res.writeHead(500);
@@ -225,8 +263,10 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     enable: (method) => void disabled.delete(method),
     responseUrl() {
       responseCounter += 1;
+      responseUses.set(`/response/${responseCounter}`, { createdAt: Date.now(), posts: 0 });
       return `${baseUrl}/response/${responseCounter}`;
     },
+    responseCalls,
     thread: (channel, threadTs) => state.thread(channel, threadTs),
     waitFor(check, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
@@ -254,6 +294,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     },
     reset() {
       calls.length = 0;
+      responseCalls.length = 0;
       state.clear();
       faults.clear();
       drops.clear();

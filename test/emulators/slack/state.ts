@@ -57,6 +57,8 @@ export interface EmulatedEphemeral {
   via: 'postEphemeral' | 'response_url';
   responseType: string | undefined;
   at: number;
+  /** The response_url it was posted to (response_url answers only). */
+  responseUrl?: string;
 }
 
 /** The workspace's state; the server mutates it, tests read it. */
@@ -65,6 +67,8 @@ export class WorkspaceState {
   readonly ephemerals: EmulatedEphemeral[] = [];
   readonly users = new Map<string, EmulatedUser>();
   readonly files = new Map<string, EmulatedFile>();
+  /** Reactions the bot added, as `channel/ts/name` (a second identical one is `already_reacted`). */
+  readonly reactions = new Set<string>();
   // Slack ts values are "seconds.micro" strings; a counter keeps them unique and ordered.
   private sequence = 0;
 

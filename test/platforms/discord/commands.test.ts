@@ -6,7 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deployDiscordCommands } from '../../../commands/deploy.js';
 import { discordCommands } from '../../../commands/discord-commands.js';
 import { HANDLED_COMMANDS } from '../../../src/platforms/discord/commands.js';
-import { MANAGE_CHANNELS, MEMBER_PERMISSIONS } from '../../emulators/discord/server.js';
+import { buttonId } from '../../../src/platforms/discord/format.js';
+import { privateKeyFor } from '../../../src/platforms/discord/normalize.js';
+import { DEFAULT_USER, MANAGE_CHANNELS, MEMBER_PERMISSIONS } from '../../emulators/discord/server.js';
 import { type DiscordBot, hasButton, replyFinished, startDiscordBot } from './support.js';
 
 let bot: DiscordBot;
@@ -156,6 +158,94 @@ describe('/ask', () => {
   });
 });
 
+describe('/ask private:true', () => {
+  const owner = { id: '100000000000000044', username: 'ozzy' };
+  const other = { id: '100000000000000055', username: 'bea' };
+  const PRIVATE = { name: 'private', type: 5, value: true } as const;
+  const ask = (prompt: string, channelId: string, extra: Record<string, unknown> = {}) =>
+    command('ask', [{ name: 'prompt', type: 3, value: prompt }, PRIVATE], { channelId, ...extra });
+  const placeOf = (channelId: string) => ({ guildId: bot.discord.guildId, channelId, parentId: null });
+  /** Every text of every upstream request, as one string to search. */
+  const sentUpstream = () => JSON.stringify(bot.te.emulator.requests.map((r) => r.body.messages));
+  /** User texts of the last upstream request. */
+  const lastUserTexts = () =>
+    (bot.te.emulator.requests.at(-1)!.body.messages as Array<{ role: string; content: string }>)
+      .filter((m) => m.role === 'user')
+      .map((m) => m.content);
+
+  it('lives in its owner’s own conversation, never in the thread’s shared history', async () => {
+    const { discord } = bot;
+    const opener = discord.sendMessage({
+      channelId: discord.channels.general,
+      content: `<@${discord.botUser.id}> public question`,
+    });
+    const thread = await discord.waitFor('thread', () => discord.threadOf(opener.id));
+    await replyFinished(discord, thread.id, 1);
+
+    const secret = await ask('my secret plan', thread.id, { user: owner });
+    await responseText(secret.id, (t) => t === 'Echo: my secret plan');
+    expect(lastUserTexts()).toEqual(['my secret plan']);
+
+    bot.te.emulator.reset();
+    discord.sendMessage({ channelId: thread.id, content: 'what was asked here?', author: other });
+    await replyFinished(discord, thread.id, 2);
+    expect(sentUpstream()).not.toContain('secret plan');
+    expect(lastUserTexts()).toEqual(['public question', 'what was asked here?']);
+
+    // Its owner continues the private conversation; it holds nothing of the thread.
+    const again = await ask('and the second step?', thread.id, { user: owner });
+    await responseText(again.id, (t) => t === 'Echo: and the second step?');
+    expect(lastUserTexts()).toEqual(['my secret plan', 'and the second step?']);
+  });
+
+  it('is reset by its owner with /reset private:true, leaving the thread and others alone', async () => {
+    const { discord } = bot;
+    const opener = discord.sendMessage({
+      channelId: discord.channels.general,
+      content: `<@${discord.botUser.id}> shared start`,
+    });
+    const thread = await discord.waitFor('thread', () => discord.threadOf(opener.id));
+    await replyFinished(discord, thread.id, 1);
+    await responseText((await ask('mine one', thread.id)).id, (t) => t.includes('Echo'));
+    await responseText((await ask('hers one', thread.id, { user: other })).id, (t) => t.includes('Echo'));
+    expect(lastUserTexts()).toEqual(['hers one']);
+
+    const reset = await command('reset', [PRIVATE], { channelId: thread.id });
+    await responseText(reset.id, (t) => t.includes('private'));
+
+    await responseText((await ask('mine two', thread.id)).id, (t) => t.includes('Echo'));
+    expect(lastUserTexts()).toEqual(['mine two']);
+    await responseText((await ask('hers two', thread.id, { user: other })).id, (t) => t.includes('Echo'));
+    expect(lastUserTexts()).toEqual(['hers one', 'hers two']);
+    discord.sendMessage({ channelId: thread.id, content: 'still shared?' });
+    await replyFinished(discord, thread.id, 2);
+    expect(lastUserTexts()).toEqual(['shared start', 'still shared?']);
+  });
+
+  it('offers no Regenerate button, whose answer would be posted in the channel for all to see', async () => {
+    const secret = await ask('quiet please', bot.discord.channels.general);
+    const message = await responseText(secret.id, (t) => t === 'Echo: quiet please');
+    await bot.discord.waitFor('buttons gone', () => !hasButton(originalOf(secret.id)!, 'Stop'));
+    expect(hasButton(message, 'Regenerate')).toBe(false);
+    const shown = bot.discord
+      .botMessagesIn(bot.discord.channels.general)
+      .filter((m) => m.content.includes('quiet please'));
+    expect(shown.map((m) => m.flags & 64)).toEqual([64]);
+
+    // A Regenerate id for a private conversation (an old client, a forged press) answers nothing.
+    const requests = bot.te.emulator.requests.length;
+    const press = bot.discord.interaction({
+      kind: 'button',
+      channelId: bot.discord.channels.general,
+      messageId: message.id,
+      customId: buttonId('regen', privateKeyFor(placeOf(bot.discord.channels.general), DEFAULT_USER.id)),
+    });
+    await bot.discord.waitFor('press answered', () => press.callbacks.length > 0);
+    expect(press.callbacks[0]).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(bot.te.emulator.requests).toHaveLength(requests);
+  });
+});
+
 describe('/chat, /model, /system, /reset, /stop, /usage, /help', () => {
   it('/chat opens a thread from its response and answers there', async () => {
     const chat = await command('chat', [{ name: 'prompt', type: 3, value: 'plan a trip' }]);
@@ -169,19 +259,20 @@ describe('/chat, /model, /system, /reset, /stop, /usage, /help', () => {
     expect(reply!.content).toContain('Echo: plan a trip');
   });
 
-  it('/model shows, sets and refuses models for this channel', async () => {
+  it('/model shows, sets (Manage Channels) and refuses models for this channel', async () => {
     const [first, second] = bot.te.config.models.allowed as [string, string];
     const show = await command('model');
     expect((show.callbacks[0]!.data as { content: string }).content).toContain(first);
-    const set = await command('model', [{ name: 'name', type: 3, value: second }]);
+    const manager = { permissions: MEMBER_PERMISSIONS | MANAGE_CHANNELS };
+    const set = await command('model', [{ name: 'name', type: 3, value: second }], manager);
     await responseText(set.id, (t) => t.includes(second));
-    const bad = await command('model', [{ name: 'name', type: 3, value: 'nope' }]);
+    const bad = await command('model', [{ name: 'name', type: 3, value: 'nope' }], manager);
     await responseText(bad.id, (t) => t.includes('not available'));
     // The channel's model now answers new conversations there.
     const ask = await command('ask', [{ name: 'prompt', type: 3, value: 'which model?' }]);
     await responseText(ask.id, (t) => t.includes('Echo'));
     expect(bot.te.emulator.requests.at(-1)!.body.model).toBe(second);
-    await command('model', [{ name: 'name', type: 3, value: first }]);
+    await command('model', [{ name: 'name', type: 3, value: first }], manager);
   });
 
   it('/system needs Manage Channels to change the instructions, which then reach the model', async () => {

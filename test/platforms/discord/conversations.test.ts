@@ -182,6 +182,49 @@ describe('what the bot shows', () => {
     expect(userTexts(te.emulator.requests.at(-1)!.body)).toEqual(['colour of the sea?']);
   });
 
+  it('answers a real edit of the latest prompt made after a restart', async () => {
+    const { discord, te } = bot;
+    const prompt = discord.sendMessage({ channelId: discord.channels.general, content: `${mention()} one` });
+    const thread = await discord.waitFor('thread', () => discord.threadOf(prompt.id));
+    await replyFinished(discord, thread.id, 1);
+    await bot.restart();
+    discord.editMessage(prompt.id, `${mention()} two`);
+    await replyFinished(discord, thread.id, 2);
+    expect(te.emulator.requests).toHaveLength(2);
+    expect(userTexts(te.emulator.requests[1]!.body)).toEqual(['two']);
+  });
+
+  it("an edit of a prompt still queued cancels only that prompt's turn, not the answer streaming", async () => {
+    const { discord, te } = bot;
+    const prompt = discord.sendMessage({
+      channelId: discord.channels.general,
+      content: `${mention()} first`,
+    });
+    const thread = await discord.waitFor('thread', () => discord.threadOf(prompt.id));
+    await replyFinished(discord, thread.id, 1);
+    // Ada's next answer streams slowly; Grace asks meanwhile, then edits her queued prompt.
+    te.emulator.enqueue({ content: Array.from({ length: 30 }, (_, i) => `s${i} `), chunkDelayMs: 40 });
+    discord.sendMessage({ channelId: thread.id, content: 'slow one' });
+    await discord.waitFor('the slow answer streaming', () =>
+      discord.botMessagesIn(thread.id).find((m) => m.content.includes('s2 ')),
+    );
+    const grace = { id: '100000000000000077', username: 'grace' };
+    const queued = discord.sendMessage({ channelId: thread.id, content: 'queued question', author: grace });
+    await discord.waitFor('the queued turn registered', () =>
+      bot.te.engine.turnsInFlight >= 2 ? true : undefined,
+    );
+    discord.editMessage(queued.id, 'edited question');
+
+    await discord.waitFor('the edited prompt answered', () =>
+      botText(discord, thread.id).includes('Echo: edited question') ? true : undefined,
+    );
+    const slow = discord.botMessagesIn(thread.id).find((m) => m.content.includes('s0 '));
+    expect(slow?.content).toContain('s29');
+    expect(slow?.content).not.toContain('Stopped');
+    expect(hasButton(slow!, 'Regenerate')).toBe(true);
+    expect(userTexts(te.emulator.requests.at(-1)!.body)).toEqual(['first', 'slow one', 'edited question']);
+  });
+
   it('refuses a user on the block list inline, without asking the model', async () => {
     const { discord, te } = bot;
     const blocked = { id: '100000000000000099', username: 'mallory' };
@@ -270,5 +313,60 @@ describe('what the bot shows', () => {
     const thread = await discord.waitFor('thread', () => discord.threadOf(prompt.id));
     const [reply] = await replyFinished(discord, thread.id);
     expect(hasButton(reply!, 'Stop')).toBe(false);
+  });
+});
+
+describe('message updates that are not edits', () => {
+  /**
+   * Opens a thread with a first prompt, then a second prompt in it (the latest one), and returns
+   * them. `updates` then runs; afterwards a real edit of the latest prompt is answered, so the test
+   * knows every earlier update was handled, and the upstream saw exactly that one extra request.
+   */
+  async function expectOnlyTheRealEditAnswered(
+    updates: (latest: { id: string }, thread: { id: string }) => Promise<void>,
+  ) {
+    const { discord, te } = bot;
+    const first = discord.sendMessage({ channelId: discord.channels.general, content: `${mention()} alpha` });
+    const thread = await discord.waitFor('thread', () => discord.threadOf(first.id));
+    await replyFinished(discord, thread.id, 1);
+    const latest = discord.sendMessage({ channelId: thread.id, content: 'see https://example.com/a' });
+    await replyFinished(discord, thread.id, 2);
+    expect(te.emulator.requests).toHaveLength(2);
+
+    await updates(latest, thread);
+
+    discord.editMessage(latest.id, 'see https://example.com/b');
+    await replyFinished(discord, thread.id, 3);
+    expect(botText(discord, thread.id)).toContain('Echo: see https://example.com/b');
+    expect(te.emulator.requests).toHaveLength(3);
+    expect(userTexts(te.emulator.requests[2]!.body)).toEqual(['alpha', 'see https://example.com/b']);
+  }
+
+  it('ignores an embed unfurl of the latest prompt', async () => {
+    await expectOnlyTheRealEditAnswered(async (latest) => {
+      bot.discord.unfurlEmbed(latest.id, { type: 'link', url: 'https://example.com/a', title: 'A' });
+    });
+  });
+
+  it('ignores a pin of the latest prompt', async () => {
+    await expectOnlyTheRealEditAnswered(async (latest) => {
+      bot.discord.pinMessage(latest.id);
+    });
+  });
+
+  it('ignores an embed unfurl and a pin of an uncached latest prompt after a restart', async () => {
+    await expectOnlyTheRealEditAnswered(async (latest) => {
+      await bot.restart();
+      bot.discord.unfurlEmbed(latest.id, { type: 'link', url: 'https://example.com/a', title: 'A' });
+      bot.discord.pinMessage(latest.id);
+    });
+  });
+
+  it('ignores an update with the same text after a restart even when the mention is spelled anew', async () => {
+    await expectOnlyTheRealEditAnswered(async (latest) => {
+      await bot.restart();
+      // Same prompt once the bot's mention is stripped: nothing for the model to answer again.
+      bot.discord.editMessage(latest.id, `${mention()} see https://example.com/a`);
+    });
   });
 });

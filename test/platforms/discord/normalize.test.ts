@@ -6,9 +6,12 @@ import {
   replyComponents,
 } from '../../../src/platforms/discord/format.js';
 import {
+  isPrivateKey,
   keyForPlace,
   type MessageFacts,
   onlyPingsEveryone,
+  privateKeyFor,
+  promptChanged,
   routeMessage,
   scopeForPlace,
   stripBotMention,
@@ -156,5 +159,43 @@ describe('reply formatting', () => {
   it('fits short command answers into 2,000 characters', () => {
     expect([...fitContent('é'.repeat(2500))].length).toBe(2000);
     expect(fitContent('short')).toBe('short');
+  });
+});
+
+describe('promptChanged', () => {
+  const prompt = { text: 'look at this', attachmentIds: ['1', '2'] };
+
+  it('is false for the same text and files, in any order', () => {
+    expect(promptChanged(prompt, { text: 'look at this', attachmentIds: ['2', '1'] })).toBe(false);
+  });
+
+  it('is true when the text changed or a file was removed or added', () => {
+    expect(promptChanged(prompt, { ...prompt, text: 'look at that' })).toBe(true);
+    expect(promptChanged(prompt, { ...prompt, attachmentIds: ['1'] })).toBe(true);
+    expect(promptChanged(prompt, { ...prompt, attachmentIds: ['1', '2', '3'] })).toBe(true);
+    expect(promptChanged(prompt, { ...prompt, attachmentIds: ['1', '3'] })).toBe(true);
+  });
+});
+
+describe('privateKeyFor', () => {
+  it("keys a user's private conversation by the channel, also from one of its threads", () => {
+    const inThread = privateKeyFor({ guildId: 'g', channelId: 'thread1', parentId: 'chan' }, 'u1');
+    expect(inThread).toEqual({ platform: 'discord', workspace: 'g', channel: 'chan', thread: 'private-u1' });
+    expect(privateKeyFor({ guildId: 'g', channelId: 'chan', parentId: null }, 'u1')).toEqual(inThread);
+    expect(privateKeyFor({ guildId: null, channelId: 'dm1', parentId: null }, 'u1')).toMatchObject({
+      workspace: '@dm',
+      channel: 'dm1',
+    });
+    expect(isPrivateKey(inThread)).toBe(true);
+    expect(isPrivateKey(keyForPlace({ guildId: 'g', channelId: 'thread1', parentId: 'chan' }))).toBe(false);
+  });
+
+  it('fits in a button id that parses back', () => {
+    const key = privateKeyFor(
+      { guildId: '1'.repeat(19), channelId: '2'.repeat(19), parentId: null },
+      '3'.repeat(19),
+    );
+    expect(parseButtonId(buttonId('stop', key))).toEqual({ action: 'stop', key });
+    expect(buttonId('regen', key).length).toBeLessThanOrEqual(100);
   });
 });

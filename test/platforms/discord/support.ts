@@ -4,7 +4,7 @@
  * exactly as main.ts does, logged in over the real gateway socket.
  */
 import type { Client } from 'discord.js';
-import { createLogger, silentLogger } from '../../../src/log.js';
+import { createLogger, type Logger, silentLogger } from '../../../src/log.js';
 import { startDiscord } from '../../../src/platforms/discord/index.js';
 import type { PlatformHandle } from '../../../src/platforms/types.js';
 import {
@@ -22,12 +22,20 @@ export interface DiscordBot {
   client: Client;
   /** Added to the bot's clock (attachment URL expiry). */
   clock: { offsetMs: number };
+  /**
+   * Stops the Discord side and starts it again on the same store, as a redeploy does: a new client
+   * with an empty message cache, logged in afresh. `handle` and `client` then name the new ones.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startDiscordBot(
   options: {
-    env?: Record<string, string>;
+    /** Extra configuration; a function gets the emulator first (for role and guild ids). */
+    env?: Record<string, string> | ((discord: DiscordEmulator) => Record<string, string>);
+    /** The adapter's logger; tests that assert on log lines pass a capturing one. */
+    logger?: Logger;
     emulator?: DiscordEmulatorOptions;
     /**
      * Discord's real message bucket (5 per 5 s per channel) on both sides. Off by default: most
@@ -44,36 +52,47 @@ export async function startDiscordBot(
     ...options.emulator,
   });
   const te = await createTestEngine({
-    env: { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, ...options.env },
+    env: {
+      DISCORD_TOKEN: discord.token,
+      DISCORD_API_URL: discord.apiUrl,
+      ...(typeof options.env === 'function' ? options.env(discord) : options.env),
+    },
     ...(options.firstByteTimeoutMs ? { firstByteTimeoutMs: options.firstByteTimeoutMs } : {}),
     ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
   });
   const clock = { offsetMs: 0 };
   let client: Client | undefined;
-  const handle = await startDiscord({
-    config: te.config,
-    engine: te.engine,
-    store: te.store,
-    // DEBUG_DISCORD_TESTS=1 shows the adapter's log while debugging a test.
-    logger: process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger,
-    now: () => Date.now() + clock.offsetMs,
-    ...(options.realisticRateLimits ? {} : { editBudget: roomy }),
-    onClient: (c) => {
-      client = c;
-    },
-  });
-  return {
+  const start = () =>
+    startDiscord({
+      config: te.config,
+      engine: te.engine,
+      store: te.store,
+      // DEBUG_DISCORD_TESTS=1 shows the adapter's log while debugging a test.
+      logger: options.logger ?? (process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger),
+      now: () => Date.now() + clock.offsetMs,
+      ...(options.realisticRateLimits ? {} : { editBudget: roomy }),
+      onClient: (c) => {
+        client = c;
+      },
+    });
+  const bot: DiscordBot = {
     discord,
     te,
-    handle,
+    handle: await start(),
     client: client!,
     clock,
+    async restart() {
+      await bot.handle.stop();
+      bot.handle = await start();
+      bot.client = client!;
+    },
     async close() {
-      await handle.stop();
+      await bot.handle.stop();
       await te.close();
       await discord.close();
     },
   };
+  return bot;
 }
 
 /** The bot's final reply text in a channel: every bot message after `after`, joined. */

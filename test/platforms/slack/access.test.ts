@@ -48,6 +48,22 @@ describe('access control', () => {
     expect(bot.upstream.requests).toHaveLength(1);
   });
 
+  it('refuses once per window: 4 more messages past the limit get an ⏳ reaction only', async () => {
+    const more = Array.from({ length: 4 }, () => userTs());
+    for (const ts of more) {
+      await bot.send.event(appMention({ channel: 'C602', user: 'UOK3', text: mention('again'), ts }));
+    }
+    const reactions = await bot.slack.waitFor(() => {
+      const calls = bot.slack.callsOf('reactions.add');
+      return calls.length >= more.length ? calls : undefined;
+    });
+    expect(reactions.map((call) => call.args.timestamp).sort()).toEqual([...more].sort());
+    expect(reactions.every((call) => call.args.name === 'hourglass_flowing_sand')).toBe(true);
+    const refusals = bot.slack.state.ephemerals.filter((e) => e.user === 'UOK3');
+    expect(refusals).toHaveLength(1);
+    expect(bot.upstream.requests).toHaveLength(1);
+  });
+
   it('refuses /ask for a blocked user with an ephemeral answer', async () => {
     const before = bot.slack.state.ephemerals.length;
     await bot.send.command(

@@ -3,7 +3,7 @@
  * the real upstream client and engine, the process's HTTP server with Bolt's real HTTPReceiver on
  * POST /slack/events, and a sender that signs events as Slack does.
  */
-import { silentLogger } from '../../../src/log.js';
+import { type Logger, silentLogger } from '../../../src/log.js';
 import { type HttpServerHandle, startHttpServer } from '../../../src/ops/http-server.js';
 import { type SlackHandle, type SlackStartOptions, startSlack } from '../../../src/platforms/slack/index.js';
 import { createSlackSender, type SlackSender } from '../../emulators/slack/sender.js';
@@ -35,6 +35,8 @@ export async function startSlackBot(
     firstByteTimeoutMs?: number;
     idleTimeoutMs?: number;
     maxRetries?: number;
+    /** The adapter's logger (default silent); tests that assert on log lines pass a capturing one. */
+    logger?: Logger;
   } = {},
 ): Promise<SlackBot> {
   const slack = await startSlackEmulator();
@@ -53,7 +55,13 @@ export async function startSlackBot(
   });
   const http = await startHttpServer({ port: 0, host: '127.0.0.1' });
   const handle = await startSlack(
-    { config: engine.config, engine: engine.engine, store: engine.store, logger: silentLogger, http },
+    {
+      config: engine.config,
+      engine: engine.engine,
+      store: engine.store,
+      logger: options.logger ?? silentLogger,
+      http,
+    },
     { ...options.start, clientOptions: { retryConfig: { retries: 0 }, ...options.start?.clientOptions } },
   );
   const send = createSlackSender({

@@ -65,19 +65,96 @@ describe('slash commands', () => {
     expect(bot.slack.state.messages.filter((m) => m.channel === 'C302')).toHaveLength(0);
   });
 
+  it('/ask --private continues its owner’s private conversation, which /gemini-reset --private forgets', async () => {
+    const userTexts = () =>
+      (bot.upstream.requests.at(-1)!.body.messages as Array<{ role: string; content: string }>)
+        .filter((m) => m.role === 'user')
+        .map((m) => m.content);
+    await run('/ask', '--private my number is 7', 'UPLAIN', 'C307');
+    await run('/ask', '--private her number is 9', 'UADMIN', 'C307');
+    await run('/ask', '--private what is my number?', 'UPLAIN', 'C307');
+    expect(userTexts()).toEqual(['my number is 7', 'what is my number?']);
+
+    const reset = await run('/gemini-reset', '--private', 'UPLAIN', 'C307');
+    expect(reset.answer).toMatchObject({ responseType: 'ephemeral' });
+    expect(reset.answer.text).toContain('private conversation');
+    await run('/ask', '--private fresh start', 'UPLAIN', 'C307');
+    expect(userTexts()).toEqual(['fresh start']);
+    // Another person's private conversation in the channel is theirs alone, and still there.
+    await run('/ask', '--private and mine?', 'UADMIN', 'C307');
+    expect(userTexts()).toEqual(['her number is 9', 'and mine?']);
+    expect(bot.slack.state.messages.filter((m) => m.channel === 'C307')).toHaveLength(0);
+  });
+
+  it('/ask --private delivers an answer longer than five response_url posts whole and in order', async () => {
+    // Seven paragraphs of ~3,500 characters: one Slack message each, more than a response_url takes.
+    const paragraphs = Array.from({ length: 7 }, (_, i) => `part${i} ${'word '.repeat(690).trim()}`);
+    bot.upstream.enqueue({ content: paragraphs.map((p) => `${p}\n\n`) });
+    const responseUrl = bot.slack.responseUrl();
+    const sent = await bot.send.command(
+      slashCommand({
+        command: '/ask',
+        text: '--private long one',
+        user: 'UPLAIN',
+        channel: 'C308',
+        responseUrl,
+      }),
+    );
+    expect(sent.status).toBe(200);
+    const privateParts = () =>
+      bot.slack.state.ephemerals.filter(
+        (e) => e.responseUrl === responseUrl || (e.via === 'postEphemeral' && e.channel === 'C308'),
+      );
+    await bot.slack.waitFor(() => privateParts().some((e) => e.text.includes('part6')), 15_000);
+    const parts = privateParts();
+    expect(parts.every((e) => e.user === undefined || e.user === 'UPLAIN')).toBe(true);
+    const whole = parts.map((e) => e.text).join('\n\n');
+    expect(whole.replace(/\s+/g, ' ').trim()).toBe(paragraphs.join(' '));
+    expect(bot.slack.responseCalls.filter((c) => c.status !== 200)).toEqual([]);
+    // Four parts and the last one on the response_url, the two in between as chat.postEphemeral.
+    expect(parts.map((e) => e.via)).toEqual([
+      ...Array(4).fill('response_url'),
+      'postEphemeral',
+      'postEphemeral',
+      'response_url',
+    ]);
+    expect(bot.slack.state.messages.filter((m) => m.channel === 'C308')).toHaveLength(0);
+  });
+
+  it('/ask --private says so when the bot may not post ephemerally and the answer outgrows the response_url', async () => {
+    bot.slack.failNext('chat.postEphemeral', 'not_in_channel', Number.POSITIVE_INFINITY);
+    const paragraphs = Array.from({ length: 7 }, (_, i) => `part${i} ${'word '.repeat(690).trim()}`);
+    bot.upstream.enqueue({ content: paragraphs.map((p) => `${p}\n\n`) });
+    const responseUrl = bot.slack.responseUrl();
+    await bot.send.command(
+      slashCommand({
+        command: '/ask',
+        text: '--private long one',
+        user: 'UPLAIN',
+        channel: 'C309',
+        responseUrl,
+      }),
+    );
+    const posts = () => bot.slack.state.ephemerals.filter((e) => e.responseUrl === responseUrl);
+    await bot.slack.waitFor(() => posts().length === 5 && posts());
+    expect(posts().map((e) => e.text.slice(0, 5))).toEqual(['part0', 'part1', 'part2', 'part3', 'part4']);
+    expect(posts()[4]!.text).toMatch(/did not fit: invite me to this channel/);
+    expect(bot.slack.responseCalls.filter((c) => c.status !== 200)).toEqual([]);
+  });
+
   it('/ask without a question explains its usage', async () => {
     const { answer } = await run('/ask', '   ');
     expect(answer.responseType).toBe('ephemeral');
     expect(answer.text).toMatch(/^Usage: \/ask/);
   });
 
-  it('/gemini-model shows, sets (for everyone to see) and refuses unknown models', async () => {
+  it('/gemini-model shows, sets (admins, for everyone to see) and refuses unknown models', async () => {
     const shown = await run('/gemini-model', '', 'UPLAIN', 'C303');
     expect(shown.answer.text).toContain('gemini-2.5-pro');
-    const set = await run('/gemini-model', 'gemini-2.5-flash', 'UPLAIN', 'C303');
+    const set = await run('/gemini-model', 'gemini-2.5-flash', 'UADMIN', 'C303');
     expect(set.answer).toMatchObject({ responseType: 'in_channel' });
     expect(set.answer.text).toContain('gemini-2.5-flash');
-    const bad = await run('/gemini-model', 'gpt-4', 'UPLAIN', 'C303');
+    const bad = await run('/gemini-model', 'gpt-4', 'UADMIN', 'C303');
     expect(bad.answer.responseType).toBe('ephemeral');
     expect(bad.answer.text).toContain('not available');
 

@@ -124,4 +124,19 @@ describe('slack emulator through the real Bolt App', () => {
     await client.chat.stopStream({ channel: 'C3', ts: started.ts! });
     expect(emu.thread('C3', '5.5').map((message) => message.text)).toEqual(['Hello']);
   });
+
+  it('takes five posts to a response_url, then refuses it with 404 used_url', async () => {
+    const url = emu.responseUrl();
+    const post = (text: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', text }),
+      });
+    for (let i = 1; i <= 5; i++) expect((await post(`answer ${i}`)).status).toBe(200);
+    const sixth = await post('answer 6');
+    expect(sixth.status).toBe(404);
+    expect(await sixth.text()).toBe('used_url');
+    expect(emu.state.ephemerals.filter((e) => e.responseUrl === url).map((e) => e.text)).toHaveLength(5);
+  });
 });
