@@ -1,8 +1,11 @@
 /**
  * Caps concurrent upstream requests across every instance sharing the Redis (scripts.ts has the
  * atomic parts): holders are a sorted set of leases that expire unless renewed (a crashed
- * instance's slots come back after `leaseMs`), waiters hold tickets in a FIFO queue and poll; the
- * first `free` tickets are admitted, so nobody overtakes an earlier caller.
+ * instance's slots come back after `leaseMs`), waiters hold tickets in a FIFO queue; the first
+ * `free` tickets are admitted, so nobody overtakes an earlier caller. A release wakes the earliest
+ * waiter of every instance at once (waiting.ts, wakeup-channel.ts); an admitted waiter wakes the
+ * next one of its instance, in case more than one slot is free. Waiters also poll, slowly: that
+ * keeps their ticket alive and notices a crashed holder's lease running out.
  */
 import { randomUUID } from 'node:crypto';
 import type { StoreKeys } from '../keys.js';
@@ -16,6 +19,9 @@ const LEASE_MS = 30_000;
 /** A waiter that has not polled for this long is presumed dead and leaves the queue. */
 const WAITER_TTL_MS = 5_000;
 const WAKEUP_TOPIC = 'gate';
+/** Polls between wake-ups: the first soon after queueing, then every second at most (< WAITER_TTL_MS). */
+const FIRST_POLL_MS = 50;
+const MAX_POLL_MS = 1_000;
 
 export class RedisGate implements ConcurrencyGate {
   readonly #redis: RedisConnection;
@@ -24,6 +30,8 @@ export class RedisGate implements ConcurrencyGate {
   readonly #keys: { holders: string; queue: string; waiters: string; sequence: string };
   readonly #renewals = new Set<NodeJS.Timeout>();
   #waiting = 0;
+  /** Arrival order of this instance's callers, for waking the earliest first. */
+  #arrivals = 0;
 
   constructor(redis: RedisConnection, keys: StoreKeys, capacity: number, wakeups: LocalWakeups) {
     this.#redis = redis;
@@ -47,8 +55,10 @@ export class RedisGate implements ConcurrencyGate {
     let delay: number | undefined;
     let lastPosition = 0;
     let counted = false;
+    const order = this.#arrivals++;
     try {
       for (;;) {
+        const generation = this.#wakeups.generation();
         const position = Number(
           await this.#redis.script(
             'an upstream slot request',
@@ -57,7 +67,11 @@ export class RedisGate implements ConcurrencyGate {
             [ticket, this.#capacity, LEASE_MS, WAITER_TTL_MS],
           ),
         );
-        if (position === 0) return this.#releaser(ticket);
+        if (position === 0) {
+          // Another slot may be free too: let this instance's next waiter look (it is not told otherwise).
+          if (counted) this.#wakeups.heard(WAKEUP_TOPIC, 'first');
+          return this.#releaser(ticket);
+        }
         if (!counted) {
           counted = true;
           this.#waiting += 1;
@@ -66,8 +80,8 @@ export class RedisGate implements ConcurrencyGate {
           lastPosition = position;
           notify(onQueued, position);
         }
-        delay = nextDelay(delay, 10, 100);
-        await this.#wakeups.sleep(WAKEUP_TOPIC, delay, signal);
+        delay = nextDelay(delay, FIRST_POLL_MS, MAX_POLL_MS);
+        await this.#wakeups.sleep(WAKEUP_TOPIC, delay, signal, { order, generation });
       }
     } catch (error) {
       await this.#redis
@@ -110,7 +124,7 @@ export class RedisGate implements ConcurrencyGate {
       try {
         await this.#redis.run('an upstream slot release', (client) => client.zRem(holders, ticket));
       } finally {
-        this.#wakeups.wake(WAKEUP_TOPIC);
+        this.#wakeups.wakeFirst(WAKEUP_TOPIC);
       }
     };
   }
