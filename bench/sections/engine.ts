@@ -207,7 +207,7 @@ export async function scale(streams: number, chunks: number, delayMs: number): P
     {
       section: 'engine',
       metric: `scale: memory per open stream at the midpoint (RSS / JS heap, over before, ÷ ${streams})`,
-      value: `${fmt(perStream / 1024, 1)} KB / ${fmt(result.midHeapBytes / streams / 1024, 1)} KB`,
+      value: `${fmt(perStream / 1024, 1)} KB / ${fmt((result.midHeapBytes - result.baselineHeapBytes) / streams / 1024, 1)} KB`,
     },
   ];
 }

@@ -25,6 +25,7 @@ export interface ScaleResult {
   cpuPerChunkUs: number;
   loopP99Ms: number;
   baselineRssBytes: number;
+  baselineHeapBytes: number;
   peakRssBytes: number;
   peakHeapBytes: number;
   /** RSS and JS heap with every stream open, at the run's midpoint. */
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
 
   const loop = monitorEventLoopDelay({ resolution: 10 });
   const baselineRss = process.memoryUsage().rss;
+  const baselineHeap = getHeapStatistics().used_heap_size;
   let peakRss = baselineRss;
   let peakHeap = 0;
   let midRss = 0;
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
     cpuPerChunkUs: (cpu.user + cpu.system) / (streams * chunks),
     loopP99Ms: loop.percentile(99) / 1e6,
     baselineRssBytes: baselineRss,
+    baselineHeapBytes: baselineHeap,
     peakRssBytes: peakRss,
     peakHeapBytes: peakHeap,
     midRssBytes: midRss,
