@@ -11,11 +11,7 @@
  * than a counter per conversation kept forever.
  */
 
-/** How a topic's waiters are woken: all of them (a lock), or this instance's earliest (the gate). */
-export type WakeMode = 'all' | 'first';
-
 interface Sleeper {
-  order: number;
   wake(): void;
 }
 
@@ -23,40 +19,28 @@ interface Sleeper {
 export class LocalWakeups {
   readonly #sleepers = new Map<string, Set<Sleeper>>();
   #generation = 0;
-  #broadcast: ((topic: string, mode: WakeMode) => void) | undefined;
+  #broadcast: ((topic: string) => void) | undefined;
+  /** Set once connected: what Redis scripts need to announce wake-ups themselves (GATE_RELEASE). */
+  channel: { name: string; origin: string } | undefined;
 
   /** Other instances hear this instance's wake-ups through `broadcast` (wakeup-channel.ts). */
-  connect(broadcast: (topic: string, mode: WakeMode) => void): void {
+  connect(broadcast: (topic: string) => void, channel: { name: string; origin: string }): void {
     this.#broadcast = broadcast;
+    this.channel = channel;
   }
 
   /** Wakes everyone waiting on `topic`, in every instance. */
   wake(topic: string): void {
-    this.heard(topic, 'all');
-    this.#broadcast?.(topic, 'all');
+    this.heard(topic);
+    this.#broadcast?.(topic);
   }
 
-  /**
-   * Wakes, in every instance, the earliest waiter on `topic`: enough when one slot was freed, since
-   * the queue admits in arrival order and a later waiter of the same instance cannot be ahead.
-   */
-  wakeFirst(topic: string): void {
-    this.heard(topic, 'first');
-    this.#broadcast?.(topic, 'first');
-  }
-
-  /** A wake-up for this instance only: another instance's, or the next local waiter's turn to look. */
-  heard(topic: string, mode: WakeMode): void {
+  /** A wake-up for this instance only (another instance's, or one a script announced). */
+  heard(topic: string): void {
     this.#generation += 1;
     const sleepers = this.#sleepers.get(topic);
-    if (sleepers === undefined || sleepers.size === 0) return;
-    if (mode === 'all') {
-      for (const sleeper of [...sleepers]) sleeper.wake();
-      return;
-    }
-    let first: Sleeper | undefined;
-    for (const sleeper of sleepers) if (first === undefined || sleeper.order < first.order) first = sleeper;
-    first?.wake();
+    if (sleepers === undefined) return;
+    for (const sleeper of [...sleepers]) sleeper.wake();
   }
 
   /** Changes whenever any topic is woken; read it before a poll, pass it to `sleep` after. */
@@ -65,36 +49,36 @@ export class LocalWakeups {
   }
 
   /**
-   * Waits `delayMs`, or less when `topic` is woken; returns at once when it was woken since
-   * `generation` was read. `order` ranks the waiters of one instance for `wakeFirst` (smaller =
-   * earlier). Rejects with the signal's reason on abort.
+   * Waits `delayMs`, or less when `topic` is woken: resolves true when woken, false when the time
+   * ran out, or at once (false) when anything was woken since `generation` was read. Rejects with
+   * the signal's reason on abort.
    */
   async sleep(
     topic: string,
     delayMs: number,
     signal?: AbortSignal,
-    options: { order?: number; generation?: number } = {},
-  ): Promise<void> {
+    options: { generation?: number } = {},
+  ): Promise<boolean> {
     signal?.throwIfAborted();
-    if (options.generation !== undefined && options.generation !== this.#generation) return;
-    await new Promise<void>((resolve, reject) => {
+    if (options.generation !== undefined && options.generation !== this.#generation) return false;
+    return new Promise<boolean>((resolve, reject) => {
       let sleepers = this.#sleepers.get(topic);
       if (sleepers === undefined) {
         sleepers = new Set();
         this.#sleepers.set(topic, sleepers);
       }
       const own = sleepers;
-      const finish = (aborted: boolean): void => {
+      const finish = (outcome: 'woken' | 'timeout' | 'aborted'): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         own.delete(sleeper);
         if (own.size === 0 && this.#sleepers.get(topic) === own) this.#sleepers.delete(topic);
-        if (aborted) reject(signal?.reason);
-        else resolve();
+        if (outcome === 'aborted') reject(signal?.reason);
+        else resolve(outcome === 'woken');
       };
-      const sleeper: Sleeper = { order: options.order ?? 0, wake: () => finish(false) };
-      const onAbort = (): void => finish(true);
-      const timer = setTimeout(sleeper.wake, delayMs);
+      const sleeper: Sleeper = { wake: () => finish('woken') };
+      const onAbort = (): void => finish('aborted');
+      const timer = setTimeout(() => finish('timeout'), delayMs);
       own.add(sleeper);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
