@@ -139,7 +139,12 @@ function compileScaleDriver(): string {
       files: [join(root, 'bench/support/engine-scale-process.ts')],
     }),
   );
-  execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', tsconfig], { stdio: 'inherit' });
+  try {
+    execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', tsconfig], { stdio: 'inherit' });
+  } catch (error) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw error;
+  }
   // The compiled tree is ESM like the project; node needs the package type to know that.
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
   symlinkSync(join(root, 'node_modules'), join(outDir, 'node_modules'));
