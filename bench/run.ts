@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import type { BenchRow } from './types.js';
 
-const ORDER = ['engine', 'upstream', 'renderer', 'store', 'discord', 'slack', 'scale'];
+const ORDER = ['engine', 'upstream', 'sdk', 'renderer', 'store', 'discord', 'slack', 'scale'];
 
 async function main(): Promise<void> {
   const dir = new URL('./sections/', import.meta.url);

@@ -4,8 +4,8 @@
  *   update budget so it is the bot's own path, not the wait for the shared chat.update budget;
  * - chat.update calls for a 30-second answer (about one a second is the aim);
  * - 429s received from Slack with the production budget against the emulator's Tier limits (target 0);
- * - time to ack an event (p50, p99) while 50 replies stream at once in one workspace (Slack's
- *   deadline is 3 s), and how long those 50 take to finish under the one workspace's budget.
+ * - time to ack an event (p50, p99) while 20 replies stream at once in one workspace (Slack's
+ *   deadline is 3 s), and how long those 20 take to finish under the one workspace's budget.
  * `npx tsx bench/sections/slack.ts` runs it alone (about 3 minutes).
  */
 import { appMention, message, userTs } from '../../test/emulators/slack/payloads.js';
@@ -15,7 +15,10 @@ import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 const SECTION = 'slack';
 const FIRST_CONTENT_TURNS = 30;
 const LONG_ANSWER_SECONDS = 30;
-const CONCURRENT_REPLIES = 50;
+// 20, not 50: every reply's edits share the workspace's 50 chat.update a minute, so 50 replies took
+// minutes to finish and ran the section past the bench's safety limit; 20 keep the meaning (many
+// replies in one workspace under one budget, acks still fast) and finish within the run.
+const CONCURRENT_REPLIES = 20;
 const ACK_PROBES = 100;
 
 /** hrtime (ns) → epoch ms, so emulator timestamps (Date.now) and hrtime marks compare. */
@@ -93,7 +96,7 @@ async function ackUnderLoad(
     const sent = await bot.send.event(message({ channel: 'CCHAT', user: 'U2', text: `chatter ${probe}` }));
     acks.push(sent.elapsedMs);
   }
-  // Every reply shares one workspace's chat.update budget, so finishing all 50 takes a while.
+  // Every reply shares one workspace's chat.update budget, so finishing them all takes a while.
   const started = Date.now();
   await Promise.all(threads.map((t) => bot.finishedReply(t.channel, t.ts, 1, 300_000)));
   return { acks, burst, streamed, allDoneSeconds: (Date.now() - started) / 1000 };
@@ -121,7 +124,7 @@ export async function run(): Promise<BenchRow[]> {
   try {
     process.stderr.write('slack: a 30-second answer…\n');
     const long = await updatesForLongAnswer(bot);
-    process.stderr.write('slack: acks while 50 replies stream…\n');
+    process.stderr.write(`slack: acks while ${CONCURRENT_REPLIES} replies stream…\n`);
     const load = await ackUnderLoad(bot);
     const row = (metric: string, value: string, target?: string): BenchRow => ({
       section: SECTION,
@@ -138,7 +141,7 @@ export async function run(): Promise<BenchRow[]> {
         `about ${LONG_ANSWER_SECONDS}`,
       ),
       row(
-        '429s received from Slack (30-second answer + 50 at once, one workspace)',
+        `429s received from Slack (30-second answer + ${CONCURRENT_REPLIES} at once, one workspace)`,
         String(bot.slack.rateLimitedCount()),
         '0',
       ),
@@ -148,8 +151,15 @@ export async function run(): Promise<BenchRow[]> {
         fmt(percentile(load.acks, 99), 1),
         '< 3000',
       ),
-      row('ack of 50 mentions sent at once, p99 (ms)', fmt(percentile(load.burst, 99), 1), '< 3000'),
-      row('50 replies in one workspace: all finished after (s)', fmt(load.allDoneSeconds, 1)),
+      row(
+        `ack of ${CONCURRENT_REPLIES} mentions sent at once, p99 (ms)`,
+        fmt(percentile(load.burst, 99), 1),
+        '< 3000',
+      ),
+      row(
+        `${CONCURRENT_REPLIES} replies in one workspace: all finished after (s)`,
+        fmt(load.allDoneSeconds, 1),
+      ),
     ];
   } finally {
     await bot.close();

@@ -282,16 +282,18 @@ export class ReplyRenderer {
     this.running = true;
     try {
       while (!this.gaveUp) {
+        // Wait first, plan after: planning splits the whole answer, so do it once per call made,
+        // with the newest text, not once per wake-up as well.
+        const delay = this.readyAt() - this.now();
+        if (delay > 0) {
+          await this.sleep(delay);
+          continue;
+        }
         const call = this.planNextCall();
         if (!call) {
           if (this.inputSinceLastCall) this.stats.skippedUnchanged++;
           this.inputSinceLastCall = false;
           break;
-        }
-        const delay = this.readyAt() - this.now();
-        if (delay > 0) {
-          await this.sleep(delay);
-          continue;
         }
         await this.perform(call);
       }

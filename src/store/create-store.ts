@@ -18,7 +18,7 @@ import { StoreKeys } from './keys.js';
 import { openMemoryKeyv, openRedisKeyv, openSqliteKeyv } from './keyv-backends.js';
 import { KeyValueStore } from './kv.js';
 import { RedisCompareAndSet } from './redis/compare-and-set.js';
-import { RedisConnection } from './redis/connection.js';
+import { RedisConnection, type Subscription } from './redis/connection.js';
 import { RedisDeduplicator } from './redis/dedupe.js';
 import { RedisGate } from './redis/gate.js';
 import { RedisLocks } from './redis/locks.js';
@@ -27,6 +27,7 @@ import { RedisSpendCounters } from './redis/spend-counters.js';
 import { RedisStopSignals } from './redis/stop-signals.js';
 import { RedisUsageCounters } from './redis/usage-counters.js';
 import { LocalWakeups } from './redis/waiting.js';
+import { connectWakeups } from './redis/wakeup-channel.js';
 import { KeyvSettingsStore } from './settings-store.js';
 import { KeyvSpendCounters } from './spend-counters.js';
 import type { Store } from './types.js';
@@ -118,14 +119,21 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
   );
   const keys = new StoreKeys(options.prefix);
   let stopSignals: RedisStopSignals;
+  const wakeups = new LocalWakeups();
+  let wakeupChannel: Subscription;
   try {
     stopSignals = await RedisStopSignals.open(redis, keys.area('lock', 'stop-requests'), options.logger);
+    wakeupChannel = await connectWakeups(redis, keys.area('lock', 'wakeups'), wakeups, options.logger).catch(
+      async (error: unknown) => {
+        await stopSignals.close().catch(() => undefined);
+        throw error;
+      },
+    );
   } catch (error) {
     await redis.close().catch(() => undefined);
     throw error;
   }
   const historyTtlMs = options.historyTtlMs ?? DEFAULT_HISTORY_TTL_MS;
-  const wakeups = new LocalWakeups();
   const locks = new RedisLocks(redis, keys, wakeups, options.logger);
   const gate = new RedisGate(redis, keys, options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, wakeups);
   let closed: Promise<void> | undefined;
@@ -145,7 +153,7 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
       // Timers first: a renewal firing into a closing connection would only log noise.
       locks.close();
       gate.close();
-      closed ??= stopSignals.close().then(() => redis.close());
+      closed ??= Promise.all([stopSignals.close(), wakeupChannel.close()]).then(() => redis.close());
       return closed;
     },
   };

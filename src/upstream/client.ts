@@ -9,14 +9,16 @@
  *   closes the socket at once; a consumer that breaks out of the loop closes it too;
  * - nothing is retried once the body of a successful response has started.
  */
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import type { Config } from '../config.js';
 import { UpstreamError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
-import { completionFromBody, DONE, eventsFromChunk, eventsFromCompletion, requestBody } from './chunks.js';
+import { completionFromBody, eventsFromCompletion, requestBody } from './chunks.js';
+import { SseEventStream } from './event-stream.js';
 import { errorFromResponse, errorFromTransport, type TimeoutFacts, traceIdFromHeaders } from './map-error.js';
+import { dispatchRequest, type RawResponse } from './raw-request.js';
 import { abortReason, defaultRetryPolicy, type RetryPolicy, withRetries } from './retry.js';
-import { SseDecoder, SseOverflowError } from './sse.js';
+import { SseOverflowError } from './sse.js';
 import type { ChatCompletion, ChatRequest, RequestOptions, StreamEvent, UpstreamClient } from './types.js';
 
 /** How to reach the API and how patient to be. Timeouts of 0 disable that timeout. */
@@ -68,11 +70,9 @@ const COMPLETIONS_PATH = '/gemini/chat/completions';
 export const MAX_RESPONSE_BODY_BYTES = 8 * 1024 * 1024;
 /** Error bodies are short; a gateway's HTML page is cut here rather than read whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-/** After `[DONE]` the body should end at once; wait this long for it so the socket can be reused. */
-const AFTER_DONE_GRACE_MS = 1_000;
 
 interface OpenedResponse {
-  response: Dispatcher.ResponseData;
+  response: RawResponse;
   traceId: string | undefined;
   attempts: number;
   headersMs: number;
@@ -138,87 +138,63 @@ class AceDataUpstreamClient implements UpstreamClient {
     await this.agent.close();
   }
 
-  private async *streamEvents(request: ChatRequest, options: RequestOptions): AsyncGenerator<StreamEvent> {
+  /**
+   * Opens the request on the first `next()`, then hands over to `SseEventStream` (or, for a
+   * gateway that answered plain JSON, to the events of that one completion).
+   */
+  private streamEvents(request: ChatRequest, options: RequestOptions): AsyncIterableIterator<StreamEvent> {
     const startedAt = performance.now();
     const log: RequestLog = { model: request.model, stream: true, outcome: 'stopped' };
-    try {
-      const opened = await this.open(request, true, options, log);
-      const { body, headers } = opened.response;
-      // A gateway that ignored `stream: true` (or reports an error with 200) answers plain JSON.
-      if (String(headers['content-type'] ?? '').includes('application/json')) {
-        const text = await this.readWholeBody(opened, options.signal);
-        yield* eventsFromCompletion(completionFromBody(text, request, opened.traceId));
-        log.outcome = 'done';
-        return;
-      }
-      const decoder = new SseDecoder();
-      let done = false;
-      let sawEvent = false;
-      let graceTimer: NodeJS.Timeout | undefined;
+    let inner: AsyncIterator<StreamEvent> | undefined;
+    let opening: Promise<AsyncIterator<StreamEvent>> | undefined;
+    const open = async (): Promise<AsyncIterator<StreamEvent>> => {
       try {
-        for await (const bytes of body) {
-          // Keep reading after [DONE] until the body ends, so the socket goes back to the pool.
-          if (done) continue;
-          for (const data of decoder.push(bytes as Uint8Array)) {
-            if (data === DONE) {
-              done = true;
-              graceTimer = setTimeout(() => body.destroy(), AFTER_DONE_GRACE_MS);
-              break;
-            }
-            sawEvent = true;
-            for (const event of eventsFromChunk(data, opened.traceId)) {
-              if (event.type === 'content' && log.firstContentMs === undefined) {
-                log.firstContentMs = Math.round(performance.now() - startedAt);
-              }
-              yield event;
-            }
-          }
-        }
-      } catch (error) {
-        if (!done) throw error;
-        // The answer was complete; what happened to the bytes after [DONE] does not matter.
-      } finally {
-        clearTimeout(graceTimer);
-      }
-      if (!done) {
+        const opened = await this.open(request, true, options, log);
+        const { headers, statusCode } = opened.response;
         const contentType = String(headers['content-type'] ?? '');
-        if (!sawEvent && !contentType.includes('text/event-stream')) {
-          // A proxy's HTML page with status 200, say: not a cut stream but not the API either.
-          throw new UpstreamError(
-            'bad_response',
-            `The upstream answered ${contentType || 'no content type'} instead of an event stream`,
-            { status: opened.response.statusCode, traceId: opened.traceId },
-          );
+        // A gateway that ignored `stream: true` (or reports an error with 200) answers plain JSON.
+        if (contentType.includes('application/json')) {
+          const text = await this.readWholeBody(opened, options.signal);
+          const events = eventsFromCompletion(completionFromBody(text, request, opened.traceId));
+          log.outcome = 'done';
+          this.logRequest(log, startedAt);
+          return iteratorOver(events);
         }
-        yield* this.finishWithoutDone(decoder, opened.traceId);
-        done = true;
-      }
-      log.outcome = 'done';
-    } catch (error) {
-      throw this.settle(error, log, options.signal);
-    } finally {
-      this.logRequest(log, startedAt);
-    }
-  }
-
-  /**
-   * The body ended without a `[DONE]` followed by a blank line. A last `data: [DONE]` without its
-   * blank line still completes the stream; anything else means the stream was cut.
-   */
-  private *finishWithoutDone(decoder: SseDecoder, traceId: string | undefined): Generator<StreamEvent> {
-    for (const data of decoder.end()) {
-      if (data === DONE) return;
-      let events: StreamEvent[];
-      try {
-        events = eventsFromChunk(data, traceId);
+        return new SseEventStream(opened.response.body, {
+          traceId: opened.traceId,
+          statusCode,
+          contentType,
+          settle: (error) => this.settle(error, log, options.signal),
+          finished: (outcome) => {
+            if (outcome === 'done') log.outcome = 'done';
+            this.logRequest(log, startedAt);
+          },
+          firstContent: () => {
+            log.firstContentMs = Math.round(performance.now() - startedAt);
+          },
+        });
       } catch (error) {
-        // A half-written chunk is the mark of a cut stream, not of a malformed one.
-        if (error instanceof UpstreamError && error.code === 'bad_response') break;
-        throw error;
+        const mapped = this.settle(error, log, options.signal);
+        this.logRequest(log, startedAt);
+        throw mapped;
       }
-      yield* events;
-    }
-    throw new UpstreamError('stream_cut', 'The upstream stream ended before data: [DONE]', { traceId });
+    };
+    const iterator: AsyncIterableIterator<StreamEvent> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: () => {
+        if (inner) return Promise.resolve(inner.next());
+        opening ??= open().then((opened) => {
+          inner = opened;
+          return opened;
+        });
+        return opening.then((opened) => opened.next());
+      },
+      return: async () => {
+        await inner?.return?.();
+        return { done: true, value: undefined };
+      },
+    };
+    return iterator;
   }
 
   /** Sends the request until a 2xx arrives, retrying what may be retried. */
@@ -234,16 +210,13 @@ class AceDataUpstreamClient implements UpstreamClient {
     return withRetries(
       async (attempt) => {
         log.attempts = attempt;
-        let response: Dispatcher.ResponseData;
+        let response: RawResponse;
         try {
-          response = await this.agent.request({
-            origin: this.origin,
-            path: this.path,
-            method: 'POST',
-            headers,
-            body,
-            signal: options.signal,
-          });
+          response = await dispatchRequest(
+            this.agent,
+            { origin: this.origin, path: this.path, method: 'POST', headers, body },
+            options.signal,
+          );
         } catch (error) {
           if (options.signal?.aborted) throw abortReason(options.signal);
           throw errorFromTransport(error, 'request', this.timeouts);
@@ -311,8 +284,7 @@ class AceDataUpstreamClient implements UpstreamClient {
     let size = 0;
     let truncated = false;
     try {
-      for await (const chunk of opened.response.body) {
-        const bytes = chunk as Buffer;
+      for await (const bytes of opened.response.body) {
         chunks.push(bytes.subarray(0, limitBytes - size));
         size += bytes.length;
         if (size > limitBytes) {
@@ -350,6 +322,15 @@ class AceDataUpstreamClient implements UpstreamClient {
     // Model, status, trace id and timings only: never the token, never message text.
     this.logger.debug({ ...log, totalMs: Math.round(performance.now() - startedAt) }, 'upstream request');
   }
+}
+
+/** The events of an answer read whole, one by one. */
+function iteratorOver(events: StreamEvent[]): AsyncIterator<StreamEvent> {
+  let index = 0;
+  return {
+    next: async () =>
+      index < events.length ? { done: false, value: events[index++]! } : { done: true, value: undefined },
+  };
 }
 
 /** The one debug line per request. */

@@ -49,7 +49,7 @@ export class SseDecoder {
 
   /** Decodes one read of the body; returns the data of the events it completed (often none). */
   push(bytes: Uint8Array): string[] {
-    const text = this.textDecoder.decode(bytes, { stream: true });
+    const text = this.textDecoder.decode(bytes, STREAMING);
     if (text.length > 0) this.parser.feed(text);
     return this.take();
   }
@@ -73,6 +73,9 @@ export class SseDecoder {
     return events;
   }
 }
+
+/** TextDecoder options for every read but the last, allocated once. */
+const STREAMING = { stream: true } as const;
 
 /** Shared, never mutated: most reads complete no event, so allocate nothing for them. */
 const EMPTY: string[] = [];

@@ -1,21 +1,29 @@
 /**
  * Caps concurrent upstream requests across every instance sharing the Redis (scripts.ts has the
  * atomic parts): holders are a sorted set of leases that expire unless renewed (a crashed
- * instance's slots come back after `leaseMs`), waiters hold tickets in a FIFO queue and poll; the
- * first `free` tickets are admitted, so nobody overtakes an earlier caller.
+ * instance's slots come back after `leaseMs`), waiters hold tickets in a FIFO queue. A release
+ * hands the freed slot to the queue's head in the same script and announces it on the wake-up
+ * channel (wakeup-channel.ts), so the admitted waiter, on whatever instance, starts at once and no
+ * slot sits idle until someone polls. Waiters still poll, slowly: that keeps their ticket alive,
+ * notices a crashed holder's lease running out, and covers a lost announcement.
  */
 import { randomUUID } from 'node:crypto';
 import type { StoreKeys } from '../keys.js';
 import type { ConcurrencyGate } from '../types.js';
 import type { RedisConnection } from './connection.js';
-import { GATE_RENEW, GATE_TRY_ACQUIRE } from './scripts.js';
+import { GATE_RELEASE, GATE_RENEW, GATE_TRY_ACQUIRE } from './scripts.js';
 import { type LocalWakeups, nextDelay } from './waiting.js';
 
 /** A slot whose holder stopped renewing (crashed) is free again after this long. */
 const LEASE_MS = 30_000;
 /** A waiter that has not polled for this long is presumed dead and leaves the queue. */
 const WAITER_TTL_MS = 5_000;
-const WAKEUP_TOPIC = 'gate';
+/** Polls between announcements: the first soon after queueing, then every second at most (< WAITER_TTL_MS). */
+const FIRST_POLL_MS = 50;
+const MAX_POLL_MS = 1_000;
+
+/** The wake-up topic that tells a queued ticket a release handed it a slot. */
+const admittedTopic = (ticket: string): string => `gate:${ticket}`;
 
 export class RedisGate implements ConcurrencyGate {
   readonly #redis: RedisConnection;
@@ -49,6 +57,7 @@ export class RedisGate implements ConcurrencyGate {
     let counted = false;
     try {
       for (;;) {
+        const generation = this.#wakeups.generation();
         const position = Number(
           await this.#redis.script(
             'an upstream slot request',
@@ -66,15 +75,15 @@ export class RedisGate implements ConcurrencyGate {
           lastPosition = position;
           notify(onQueued, position);
         }
-        delay = nextDelay(delay, 10, 100);
-        await this.#wakeups.sleep(WAKEUP_TOPIC, delay, signal);
+        delay = nextDelay(delay, FIRST_POLL_MS, MAX_POLL_MS);
+        // Woken on this ticket's topic = a release already made it a holder: no poll needed.
+        if (await this.#wakeups.sleep(admittedTopic(ticket), delay, signal, { generation })) {
+          return this.#releaser(ticket);
+        }
       }
     } catch (error) {
-      await this.#redis
-        .run('an upstream queue exit', (client) =>
-          client.multi().zRem(queue, ticket).zRem(waiters, ticket).exec(),
-        )
-        .catch(() => undefined);
+      // Out of the queue, and out of the holders if a release admitted it meanwhile (passing the slot on).
+      await this.#free(ticket).catch(() => undefined);
       throw error;
     } finally {
       if (counted) this.#waiting -= 1;
@@ -92,6 +101,21 @@ export class RedisGate implements ConcurrencyGate {
     this.#renewals.clear();
   }
 
+  /** Frees `ticket`'s slot or queue place; the slots now free go to the queue's head at once. */
+  async #free(ticket: string): Promise<void> {
+    const { holders, queue, waiters } = this.#keys;
+    const channel = this.#wakeups.channel;
+    const admitted = await this.#redis.script(
+      'an upstream slot release',
+      GATE_RELEASE,
+      [holders, queue, waiters],
+      [ticket, this.#capacity, LEASE_MS, channel?.name ?? '', channel?.origin ?? ''],
+    );
+    // The script told the other instances; this one's own waiters are woken here, without a round trip.
+    if (Array.isArray(admitted))
+      for (const next of admitted) this.#wakeups.heard(admittedTopic(String(next)));
+  }
+
   #releaser(ticket: string): () => Promise<void> {
     const { holders } = this.#keys;
     const timer = setInterval(() => {
@@ -107,11 +131,7 @@ export class RedisGate implements ConcurrencyGate {
       released = true;
       clearInterval(timer);
       this.#renewals.delete(timer);
-      try {
-        await this.#redis.run('an upstream slot release', (client) => client.zRem(holders, ticket));
-      } finally {
-        this.#wakeups.wake(WAKEUP_TOPIC);
-      }
+      await this.#free(ticket);
     };
   }
 }

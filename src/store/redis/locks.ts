@@ -3,6 +3,8 @@
  * - a FIFO ticket queue per conversation, so turns are answered in the order they arrived;
  * - `SET lock <ticket> NX PX ttl` to hold it, renewed every ttl/3 while held (compare-and-PEXPIRE),
  *   released by compare-and-DEL, so a holder never frees a lock that expired and passed on;
+ * - a release wakes the waiters at once, in every instance (wakeup-channel.ts); waiters also poll
+ *   slowly, which keeps their ticket alive and notices an expired lock;
  * - a crashed holder stops renewing and its lock expires after `ttlMs`; a crashed waiter stops
  *   polling and drops out of the queue after `waiterTtlMs`;
  * - a fencing token from one counter, larger for every later holder;
@@ -22,6 +24,9 @@ import { type LocalWakeups, nextDelay } from './waiting.js';
 export const DEFAULT_LOCK_TTL_MS = 30_000;
 /** A waiter that has not polled for this long is presumed dead and leaves the queue. */
 const WAITER_TTL_MS = 5_000;
+/** Polls between wake-ups: soon at first, then every second at most (< WAITER_TTL_MS). */
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 1_000;
 
 export class RedisLocks implements ConversationLocks {
   readonly #redis: RedisConnection;
@@ -54,12 +59,14 @@ export class RedisLocks implements ConversationLocks {
     signal?.throwIfAborted();
     try {
       for (;;) {
+        const generation = this.#wakeups.generation();
         const token = Number(
           await this.#redis.script('a lock acquire', LOCK_TRY_ACQUIRE, keys, [ticket, ttlMs, WAITER_TTL_MS]),
         );
         if (token > 0) return this.#heldLock(id, lockKey, ticket, token, ttlMs);
-        delay = nextDelay(delay);
-        await this.#wakeups.sleep(lockKey, delay, signal);
+        // A release anywhere wakes this waiter (wakeup-channel.ts); the poll is the safety net.
+        delay = nextDelay(delay, FIRST_POLL_MS, MAX_POLL_MS);
+        await this.#wakeups.sleep(lockKey, delay, signal, { generation });
       }
     } catch (error) {
       // Leave the queue so the ones behind do not wait for a ticket that will never poll again.

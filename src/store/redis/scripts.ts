@@ -89,6 +89,8 @@ local holders, queue, waiters, sequence = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ticket, capacity = ARGV[1], tonumber(ARGV[2])
 local lease, waiterTtl = tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', holders, '-inf', now)
+-- A release may have handed this ticket a slot already (GATE_RELEASE).
+if redis.call('ZSCORE', holders, ticket) then return 0 end
 forgetDeadWaiters(queue, waiters, now)
 local rank = redis.call('ZRANK', queue, ticket)
 if not rank then
@@ -107,6 +109,42 @@ redis.call('ZADD', waiters, now + waiterTtl, ticket)
 redis.call('PEXPIRE', queue, waiterTtl * 2)
 redis.call('PEXPIRE', waiters, waiterTtl * 2)
 return rank - math.max(free, 0) + 1
+`;
+
+/**
+ * Frees an upstream slot (or a queued ticket that gave up) and hands every free slot to the queue's
+ * head at once, in arrival order, so no slot sits idle until a waiter polls. The admitted are told
+ * over the wake-up channel in the same step (wakeup-channel.ts: first line `<origin> all`, then one
+ * topic `gate:<ticket>` per line). KEYS: holders, queue, waiters. ARGV: ticket, capacity, leaseMs,
+ * channel, origin. Returns the admitted tickets.
+ */
+export const GATE_RELEASE = `${NOW}${FORGET_DEAD_WAITERS}
+local holders, queue, waiters = KEYS[1], KEYS[2], KEYS[3]
+local ticket, capacity, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local channel, origin = ARGV[4], ARGV[5]
+redis.call('ZREM', holders, ticket)
+redis.call('ZREM', queue, ticket)
+redis.call('ZREM', waiters, ticket)
+redis.call('ZREMRANGEBYSCORE', holders, '-inf', now)
+forgetDeadWaiters(queue, waiters, now)
+local free = capacity - redis.call('ZCARD', holders)
+local admitted = {}
+while free > 0 do
+  local head = redis.call('ZRANGE', queue, 0, 0)[1]
+  if not head then break end
+  redis.call('ZREM', queue, head)
+  redis.call('ZREM', waiters, head)
+  redis.call('ZADD', holders, now + lease, head)
+  admitted[#admitted + 1] = head
+  free = free - 1
+end
+if #admitted > 0 then
+  redis.call('PEXPIRE', holders, lease * 2)
+  if channel ~= '' then
+    redis.call('PUBLISH', channel, origin .. ' all\\ngate:' .. table.concat(admitted, '\\ngate:'))
+  end
+end
+return admitted
 `;
 
 /** Extends a held slot's lease. KEYS: holders. ARGV: ticket, leaseMs. Returns 1, or 0 if lost. */

@@ -1,43 +1,85 @@
 /**
- * Waiting for a Redis-side condition: poll with a growing delay, and wake at once when this process
- * itself frees what others wait for (a release here is the common case: one instance serving a
- * busy thread). Other instances' waiters notice within one poll interval.
+ * Waiting for a Redis-side condition (a lock freed, an upstream slot freed) without wasting it:
+ * whoever frees it wakes the waiters, in this process directly and in the other instances through
+ * one Redis pub/sub channel (wakeup-channel.ts). A slow poll stays underneath as the safety net:
+ * it keeps a waiter's queue entry alive, and it is how a crashed holder's expired lease is noticed
+ * (nobody announces a crash).
+ *
+ * A wake-up that arrives while a waiter is between two polls (its script in flight) is not lost:
+ * every wake-up bumps a generation counter, and a waiter that sees it changed polls again at once
+ * instead of sleeping. One counter for all topics: a spurious extra poll now and then is cheaper
+ * than a counter per conversation kept forever.
  */
 
-/** Wakes the waiters of a topic (a lock id, the gate) inside this process. */
-export class LocalWakeups {
-  readonly #listeners = new Map<string, Set<() => void>>();
+interface Sleeper {
+  wake(): void;
+}
 
-  /** Wakes everyone currently waiting on `topic`. */
-  wake(topic: string): void {
-    const listeners = this.#listeners.get(topic);
-    if (listeners === undefined) return;
-    this.#listeners.delete(topic);
-    for (const listener of [...listeners]) listener();
+/** Wakes the waiters of a topic (a lock key, the gate), here and, once connected, everywhere. */
+export class LocalWakeups {
+  readonly #sleepers = new Map<string, Set<Sleeper>>();
+  #generation = 0;
+  #broadcast: ((topic: string) => void) | undefined;
+  /** Set once connected: what Redis scripts need to announce wake-ups themselves (GATE_RELEASE). */
+  channel: { name: string; origin: string } | undefined;
+
+  /** Other instances hear this instance's wake-ups through `broadcast` (wakeup-channel.ts). */
+  connect(broadcast: (topic: string) => void, channel: { name: string; origin: string }): void {
+    this.#broadcast = broadcast;
+    this.channel = channel;
   }
 
-  /** Waits `delayMs`, or less when `topic` is woken; rejects with the signal's reason on abort. */
-  async sleep(topic: string, delayMs: number, signal?: AbortSignal): Promise<void> {
+  /** Wakes everyone waiting on `topic`, in every instance. */
+  wake(topic: string): void {
+    this.heard(topic);
+    this.#broadcast?.(topic);
+  }
+
+  /** A wake-up for this instance only (another instance's, or one a script announced). */
+  heard(topic: string): void {
+    this.#generation += 1;
+    const sleepers = this.#sleepers.get(topic);
+    if (sleepers === undefined) return;
+    for (const sleeper of [...sleepers]) sleeper.wake();
+  }
+
+  /** Changes whenever any topic is woken; read it before a poll, pass it to `sleep` after. */
+  generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Waits `delayMs`, or less when `topic` is woken: resolves true when woken, false when the time
+   * ran out, or at once (false) when anything was woken since `generation` was read. Rejects with
+   * the signal's reason on abort.
+   */
+  async sleep(
+    topic: string,
+    delayMs: number,
+    signal?: AbortSignal,
+    options: { generation?: number } = {},
+  ): Promise<boolean> {
     signal?.throwIfAborted();
-    await new Promise<void>((resolve, reject) => {
-      let listeners = this.#listeners.get(topic);
-      if (listeners === undefined) {
-        listeners = new Set();
-        this.#listeners.set(topic, listeners);
+    if (options.generation !== undefined && options.generation !== this.#generation) return false;
+    return new Promise<boolean>((resolve, reject) => {
+      let sleepers = this.#sleepers.get(topic);
+      if (sleepers === undefined) {
+        sleepers = new Set();
+        this.#sleepers.set(topic, sleepers);
       }
-      const own = listeners;
-      const finish = (aborted: boolean): void => {
+      const own = sleepers;
+      const finish = (outcome: 'woken' | 'timeout' | 'aborted'): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        own.delete(wake);
-        if (own.size === 0 && this.#listeners.get(topic) === own) this.#listeners.delete(topic);
-        if (aborted) reject(signal?.reason);
-        else resolve();
+        own.delete(sleeper);
+        if (own.size === 0 && this.#sleepers.get(topic) === own) this.#sleepers.delete(topic);
+        if (outcome === 'aborted') reject(signal?.reason);
+        else resolve(outcome === 'woken');
       };
-      const wake = (): void => finish(false);
-      const onAbort = (): void => finish(true);
-      const timer = setTimeout(wake, delayMs);
-      own.add(wake);
+      const sleeper: Sleeper = { wake: () => finish('woken') };
+      const onAbort = (): void => finish('aborted');
+      const timer = setTimeout(() => finish('timeout'), delayMs);
+      own.add(sleeper);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
