@@ -29,6 +29,7 @@ import { LocalWakeups } from './redis/waiting.js';
 import { KeyvSettingsStore } from './settings-store.js';
 import type { Store } from './types.js';
 import { CountingUsageStore, KeyvUsageCounters } from './usage-store.js';
+import { KeyvViewingContextStore } from './viewing-store.js';
 
 export interface CreateStoreOptions {
   /** STORE_URL: `sqlite://path`, `redis://[user:password@]host:port[/db]` or `memory://`. */
@@ -83,6 +84,7 @@ async function openInProcessStore(kind: 'memory' | 'sqlite', options: CreateStor
     kind,
     history: new KeyvHistoryStore(kv, keys, { ttlMs: historyTtlMs, maxStoredTurns: options.maxStoredTurns }),
     settings: new KeyvSettingsStore(kv, keys),
+    viewing: new KeyvViewingContextStore(kv, keys),
     usage: new CountingUsageStore(new KeyvUsageCounters(kv), keys, historyTtlMs),
     dedupe: new InProcessDeduplicator(),
     locks: new InProcessLocks(),
@@ -130,6 +132,7 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
     kind: 'redis',
     history: new KeyvHistoryStore(kv, keys, { ttlMs: historyTtlMs, maxStoredTurns: options.maxStoredTurns }),
     settings: new KeyvSettingsStore(kv, keys),
+    viewing: new KeyvViewingContextStore(kv, keys),
     usage: new CountingUsageStore(new RedisUsageCounters(redis), keys, historyTtlMs),
     dedupe: new RedisDeduplicator(redis, keys),
     locks,

@@ -1,7 +1,8 @@
 /**
  * Answering one turn in Slack: pick the reply sink (native streaming where the workspace offers it
  * and the reply is in a thread, else post-then-update), mirror the model's reasoning as the AI app
- * surface's "thinking" status, and show a refusal (rate limit, access) ephemerally to the asker.
+ * surface's "thinking" status, keep the thread's agent session "processing" while it works and
+ * "active" afterwards, and show a refusal (rate limit, access) ephemerally to the asker.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../config.js';
@@ -11,6 +12,7 @@ import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js
 import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { conversationId } from '../../store/types.js';
+import { AgentSessions, type SessionThread } from './agent-sessions.js';
 import { NativeStreamingSupport, SlackNativeStreamSink } from './native-stream-sink.js';
 import {
   APPEND_STREAM_BUDGET,
@@ -29,6 +31,8 @@ export class SlackReplies {
   readonly updateBudget: WorkspaceBudget;
   readonly appendBudget: WorkspaceBudget;
   readonly nativeSupport = new NativeStreamingSupport();
+  /** Agent session status of threads the bot answers in. */
+  readonly sessions: AgentSessions;
   /** Who asked each reply being answered now (by conversation id), for Stop's "only the asker". */
   private readonly askers = new Map<string, string>();
 
@@ -45,6 +49,7 @@ export class SlackReplies {
   ) {
     this.updateBudget = new WorkspaceBudget(deps.budgets?.update ?? CHAT_UPDATE_BUDGET);
     this.appendBudget = new WorkspaceBudget(deps.budgets?.append ?? APPEND_STREAM_BUDGET);
+    this.sessions = new AgentSessions(deps.client, deps.logger);
   }
 
   /** Answers `turn` in `channel` (in `threadTs`, or top-level when undefined). Never throws. */
@@ -85,6 +90,12 @@ export class SlackReplies {
             .catch((error: unknown) => log.debug({ err: error }, 'assistant status not set'))
         : undefined;
 
+    // Not awaited: the placeholder (or stream) must not wait for Slack's session call.
+    const session: SessionThread | undefined = where.threadTs
+      ? { workspace: turn.key.workspace, channel: where.channel, threadTs: where.threadTs }
+      : undefined;
+    const began = session ? this.beginSession(session, turn) : undefined;
+
     // A regenerated answer stays the original asker's (history's last prompt says who that is).
     const id = conversationId(turn.key);
     const tracked = turn.mode !== 'regenerate';
@@ -97,6 +108,7 @@ export class SlackReplies {
       });
     } finally {
       if (tracked && this.askers.get(id) === turn.author.id) this.askers.delete(id);
+      if (session) await began!.then(() => this.sessions.active(session));
     }
     if (outcome.status === 'refused') {
       if (outcome.error instanceof RefusedError && outcome.error.quiet)
@@ -105,6 +117,16 @@ export class SlackReplies {
         await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
     }
     return outcome;
+  }
+
+  /** Marks the thread's session processing; a turn that starts the conversation titles it. */
+  private async beginSession(session: SessionThread, turn: IncomingTurn): Promise<void> {
+    const startsConversation =
+      (turn.mode ?? 'new') === 'new' && !(await this.deps.engine.hasConversation(turn.key).catch(() => true));
+    await this.sessions.processing(session, {
+      userId: turn.author.id,
+      ...(startsConversation ? { firstPrompt: turn.text } : {}),
+    });
   }
 
   /**
