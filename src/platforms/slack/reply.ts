@@ -74,6 +74,7 @@ export class SlackReplies {
           support: this.nativeSupport,
           appendBudget: this.appendBudget,
           updateBudget: this.updateBudget,
+          showReasoning: config.reasoningDisplay === 'text',
           ...(this.deps.maxStreamAgeMs ? { maxStreamAgeMs: this.deps.maxStreamAgeMs } : {}),
         },
       );
