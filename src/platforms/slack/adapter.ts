@@ -22,6 +22,8 @@ import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import { type ConversationKey, conversationId, type Store } from '../../store/types.js';
 import type { SlackAdmins } from './admins.js';
+import { DEFAULT_COMMAND_NAMES, type SlackCommandNames } from './commands.js';
+import { homeView } from './home-view.js';
 import {
   conversationKeyFor,
   ignoreReason,
@@ -98,6 +100,9 @@ export class SlackAdapter {
       const team = teamOf(body, this.deps.identity.teamId);
       if (event.context) this.detach(this.rememberViewing(team, event.user, event.context));
       if (event.tab === 'messages') this.detach(this.offerPrompts(event.user, event.channel));
+      const viewing = event.context?.entities?.find((entity) => entity.type === 'slack#/types/channel_id');
+      if (event.tab === 'home')
+        this.detach(this.publishHome(team, event.user, event.channel, viewing?.value));
     });
     app.event('app_context_changed', async ({ event, body }) => {
       this.detach(this.rememberViewing(teamOf(body, this.deps.identity.teamId), event.user, event.context));
@@ -276,6 +281,42 @@ export class SlackAdapter {
       await store.viewing.remember('slack', team, user, refusal ? undefined : viewing);
     } catch (error) {
       logger.warn({ err: error }, 'could not remember what a user is viewing');
+    }
+  }
+
+  /**
+   * Publishes `user`'s Home tab (views.publish). The channel is the one the event says they are
+   * looking at, else the last one remembered; its settings show only where the access lists let
+   * them use the bot. A refused user sees only the refusal.
+   */
+  private async publishHome(team: string, user: string, dm: string, viewing: unknown): Promise<void> {
+    const { config, engine, logger, replies } = this.deps;
+    try {
+      const dmKey: ConversationKey = { platform: 'slack', workspace: team, channel: dm, thread: dm };
+      const refusal = checkAccess(config.access, { userId: user, channelIds: [dm], isDm: true });
+      const blocked = refusal?.code === 'blocked' ? refusal : undefined;
+      const channelId = typeof viewing === 'string' ? viewing : await this.viewingChannelOf(team, user);
+      const mayView =
+        channelId !== undefined &&
+        !blocked &&
+        !checkAccess(config.access, {
+          userId: user,
+          channelIds: [channelId],
+          isDm: channelId.startsWith('D'),
+        });
+      const settings = mayView
+        ? await engine.settings({ platform: 'slack', workspace: team, channel: channelId })
+        : undefined;
+      const usage = (await engine.usage(dmKey, user)).user;
+      const view = homeView({
+        commands: { ...DEFAULT_COMMAND_NAMES, ...(config.slack?.commandNames as Partial<SlackCommandNames>) },
+        ...(blocked ? { refusal: blocked.message } : {}),
+        ...(settings && channelId ? { channel: { id: channelId, ...settings } } : {}),
+        usage,
+      });
+      await replies.deps.client.views.publish({ user_id: user, view });
+    } catch (error) {
+      logger.warn({ err: error }, 'could not publish the Home tab');
     }
   }
 

@@ -266,6 +266,7 @@ export class SlackCommands {
         `• ${n.system} [prompt|reset] shows or (admins) sets this channel's system prompt.`,
         `• ${n.reset} <thread link> forgets a thread's history (${n.reset} --private: your private one here); ${n.usage} shows token usage.`,
         '• The ⏹ Stop button ends an answer; 🔄 Regenerate answers again.',
+        '• The app’s Home tab shows this help, the model of the channel you are looking at and your usage.',
       ].join('\n'),
     );
   }
