@@ -41,6 +41,9 @@ describe('configuration', () => {
     ['SLACK_BOT_TOKEN', 'xoxp-user', /SLACK_BOT_TOKEN is malformed: expected a Slack bot token/],
     ['ALLOW_DMS', 'maybe', /ALLOW_DMS is malformed/],
     ['DISCORD_SHARDS', 'many', /DISCORD_SHARDS is malformed: expected a number of shards or "auto"/],
+    ['SLACK_SUGGESTED_PROMPTS', 'no equals sign', /SLACK_SUGGESTED_PROMPTS is malformed: expected up to 4/],
+    ['SLACK_SUGGESTED_PROMPTS', 'a=1|b=2|c=3|d=4|e=5', /SLACK_SUGGESTED_PROMPTS is malformed/],
+    ['SLACK_SUGGESTED_PROMPTS', 'a=1||b=2', /SLACK_SUGGESTED_PROMPTS is malformed/],
   ])('rejects a malformed %s', (variable, value, message) => {
     const error = errorOf({ ...base, [variable]: value });
     expect(error.variable).toBe(variable);
