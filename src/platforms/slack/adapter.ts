@@ -114,6 +114,8 @@ export class SlackAdapter {
         channel: event.channel,
         thread: event.thread_ts,
       };
+      // Slack has already stopped these streams, whoever pressed: no reply may continue them in a new one.
+      this.deps.replies.noteStoppedBySlack(event.streaming_message_ts ?? []);
       this.detach(this.onSessionStopped(key, event.user));
     });
     app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {

@@ -61,6 +61,8 @@ export interface NativeStreamOptions {
   now?: () => number;
   /** REASONING_DISPLAY=text: the thinking task shows the reasoning's tail as its details. */
   showReasoning?: boolean;
+  /** Whether Slack itself stopped this stream (its stop button: agent_session_stopped). */
+  stoppedBySlack?: (ts: string) => boolean;
 }
 
 /** @slack/web-api's task_update chunk (its types come from @slack/types, not a dependency of ours). */
@@ -161,7 +163,7 @@ export class SlackNativeStreamSink implements ReplySink {
       else await this.append(message, delta, phase === 'interrupted' ? 'error' : 'complete');
       message.appended = streamable;
     }
-    if (phase !== 'streaming') await this.finish(message, phase);
+    if (phase !== 'streaming') await this.finish(message, text, phase);
   }
 
   notice(text: string): Promise<void> {
@@ -250,6 +252,11 @@ export class SlackNativeStreamSink implements ReplySink {
       });
     } catch (error) {
       if (slackErrorCode(error) === 'message_not_in_streaming_state') {
+        if (this.options.stoppedBySlack?.(message.ts)) {
+          // The user pressed Slack's stop: the answer is being stopped; the message is only updated now.
+          this.adoptStopped(message);
+          return;
+        }
         // Slack closed the stream (age): the answer goes on in a new message.
         await this.continueInNewMessage(message, delta);
         return;
@@ -269,7 +276,18 @@ export class SlackNativeStreamSink implements ReplySink {
     }
   }
 
-  private async finish(message: StreamedMessage, phase: ReplyPhase): Promise<void> {
+  /** A stream Slack stopped: from now on the message is updated with chat.update, buttons included. */
+  private adoptStopped(message: StreamedMessage): void {
+    message.mode = 'update';
+    this.fallback.adopt(message.ts);
+  }
+
+  private async finish(message: StreamedMessage, text: string, phase: ReplyPhase): Promise<void> {
+    if (this.options.stoppedBySlack?.(message.ts)) {
+      this.adoptStopped(message);
+      await this.fallback.edit(message.ts, text, phase);
+      return;
+    }
     try {
       const task = this.closingTask(phase === 'interrupted' ? 'error' : 'complete');
       await this.target.client.chat.stopStream({

@@ -31,6 +31,8 @@ export class SlackReplies {
   readonly updateBudget: WorkspaceBudget;
   readonly appendBudget: WorkspaceBudget;
   readonly nativeSupport = new NativeStreamingSupport();
+  /** Streams Slack stopped itself (its stop button), by message ts; the oldest are dropped past 10,000. */
+  private readonly stoppedBySlack = new Set<string>();
   /** Agent session status of threads the bot answers in. */
   readonly sessions: AgentSessions;
   /** Who asked each reply being answered now (by conversation id), for Stop's "only the asker". */
@@ -75,6 +77,7 @@ export class SlackReplies {
           appendBudget: this.appendBudget,
           updateBudget: this.updateBudget,
           showReasoning: config.reasoningDisplay === 'text',
+          stoppedBySlack: (ts) => this.stoppedBySlack.has(ts),
           ...(this.deps.maxStreamAgeMs ? { maxStreamAgeMs: this.deps.maxStreamAgeMs } : {}),
         },
       );
@@ -118,6 +121,14 @@ export class SlackReplies {
         await this.tellPrivately(where.channel, turn.author.id, where.threadTs, describeError(outcome.error));
     }
     return outcome;
+  }
+
+  /** Slack stopped these streams (agent_session_stopped): their replies must not start new ones. */
+  noteStoppedBySlack(streamTs: string[]): void {
+    for (const ts of streamTs) this.stoppedBySlack.add(ts);
+    // Only streams in flight matter; a bound keeps a flood of events from growing the set.
+    while (this.stoppedBySlack.size > 10_000)
+      this.stoppedBySlack.delete(this.stoppedBySlack.values().next().value!);
   }
 
   /** Marks the thread's session processing; a turn that starts the conversation titles it. */

@@ -5,7 +5,7 @@
  * shows a "Thinking…" task (task_update chunk), completed when the answer starts.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { appMention, message, userTs } from '../../emulators/slack/payloads.js';
+import { agentSessionStopped, appMention, message, userTs } from '../../emulators/slack/payloads.js';
 import type { RecordedCall } from '../../emulators/slack/server.js';
 import { type SlackBot, startSlackBot } from './bot.js';
 
@@ -163,6 +163,26 @@ describe('native streaming', () => {
     expect(reply!.via).toBe('startStream');
     expect(reply!.tasks.get('thinking')!.statuses).toEqual(['in_progress', 'error']);
     expect(reply!.text).toMatch(/\S/);
+  });
+
+  it("Slack's stop button ends a native stream where it is: no new message, Stopped and Regenerate on it", async () => {
+    bot.upstream.enqueue({ content: Array.from({ length: 60 }, (_, n) => `s${n} `), chunkDelayMs: 100 });
+    const ts = userTs();
+    await bot.send.event(appMention({ channel: 'C508', user: 'U7', text: mention('stream on'), ts }));
+    const streaming = await bot.slack.waitFor(() =>
+      bot.slack.thread('C508', ts).find((m) => m.streaming && m.text.includes('s3')),
+    );
+    // What Slack does on the click: it stops the session's streams, then sends the event.
+    streaming.streaming = false;
+    await bot.send.event(
+      agentSessionStopped({ user: 'U7', channel: 'C508', threadTs: ts, streamingMessageTs: [streaming.ts] }),
+    );
+    const replies = await bot.finishedReply('C508', ts);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toContain('Stopped');
+    expect(replies[0]!.text).not.toContain('s59');
+    await bot.handle.idle();
+    expect(bot.slack.callsOf('chat.startStream')).toHaveLength(1);
   });
 
   // Last: once a workspace is known to lack native streaming, the bot stops trying there.
