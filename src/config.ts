@@ -147,6 +147,11 @@ const schema = z.object({
       'renamed slash commands such as ask=/gemini,model=/gmodel (keys: ask, model, system, reset, usage, help)',
     )
     .optional(),
+  SLACK_SUGGESTED_PROMPTS: z
+    .string()
+    .refine((value) => parseSuggestedPrompts(value) !== undefined)
+    .describe('up to 4 suggested prompts as Title=message, separated by |')
+    .optional(),
 });
 
 type Env = z.output<typeof schema>;
@@ -226,8 +231,31 @@ export interface Config {
         updatesPerMinute: number;
         /** Slash commands renamed from their defaults (SLACK_COMMAND_NAMES), keyed ask, model, system, reset, usage, help. */
         commandNames?: Record<string, string>;
+        /** SLACK_SUGGESTED_PROMPTS: what a DM with the agent offers to start with (undefined: the built-in set). */
+        suggestedPrompts?: SuggestedPrompt[];
       }
     | undefined;
+}
+
+/** A prompt a chat surface offers to start with: the button's title and the message it sends. */
+export interface SuggestedPrompt {
+  title: string;
+  message: string;
+}
+
+/** Slack shows at most four suggested prompts. */
+const MAX_SUGGESTED_PROMPTS = 4;
+
+/** `Title=message|Title=message` → prompts; undefined when malformed (empty part, no `=`, more than four). */
+export function parseSuggestedPrompts(value: string): SuggestedPrompt[] | undefined {
+  const prompts = value.split('|').map((part) => {
+    const at = part.indexOf('=');
+    return at < 0
+      ? { title: '', message: '' }
+      : { title: part.slice(0, at).trim(), message: part.slice(at + 1).trim() };
+  });
+  const valid = prompts.every((prompt) => prompt.title && prompt.message);
+  return valid && prompts.length <= MAX_SUGGESTED_PROMPTS ? prompts : undefined;
 }
 
 /** Loads .env (if present) into process.env without overriding what is already set. */
@@ -329,6 +357,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           followThreads: e.SLACK_FOLLOW_THREADS,
           nativeStreaming: e.SLACK_NATIVE_STREAMING,
           updatesPerMinute: e.SLACK_UPDATES_PER_MINUTE,
+          ...(e.SLACK_SUGGESTED_PROMPTS
+            ? { suggestedPrompts: parseSuggestedPrompts(e.SLACK_SUGGESTED_PROMPTS)! }
+            : {}),
           ...(e.SLACK_COMMAND_NAMES
             ? {
                 commandNames: Object.fromEntries(

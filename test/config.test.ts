@@ -46,6 +46,9 @@ describe('configuration', () => {
       'sometimes',
       /DISCORD_REGISTER_COMMANDS is malformed: expected one of .*true, false/,
     ],
+    ['SLACK_SUGGESTED_PROMPTS', 'no equals sign', /SLACK_SUGGESTED_PROMPTS is malformed: expected up to 4/],
+    ['SLACK_SUGGESTED_PROMPTS', 'a=1|b=2|c=3|d=4|e=5', /SLACK_SUGGESTED_PROMPTS is malformed/],
+    ['SLACK_SUGGESTED_PROMPTS', 'a=1||b=2', /SLACK_SUGGESTED_PROMPTS is malformed/],
   ])('rejects a malformed %s', (variable, value, message) => {
     const error = errorOf({ ...base, [variable]: value });
     expect(error.variable).toBe(variable);

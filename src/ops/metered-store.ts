@@ -43,6 +43,9 @@ export function meterStore(store: Store, metrics: BotMetrics): Store {
     get spend() {
       return store.spend;
     },
+    get viewing() {
+      return store.viewing;
+    },
     get dedupe() {
       return store.dedupe;
     },

@@ -32,6 +32,7 @@ import { KeyvSettingsStore } from './settings-store.js';
 import { KeyvSpendCounters } from './spend-counters.js';
 import type { Store } from './types.js';
 import { CountingUsageStore, KeyvUsageCounters } from './usage-store.js';
+import { KeyvViewingContextStore } from './viewing-store.js';
 
 export interface CreateStoreOptions {
   /** STORE_URL: `sqlite://path`, `redis://[user:password@]host:port[/db]` or `memory://`. */
@@ -86,6 +87,7 @@ async function openInProcessStore(kind: 'memory' | 'sqlite', options: CreateStor
     kind,
     history: new KeyvHistoryStore(kv, keys, { ttlMs: historyTtlMs, maxStoredTurns: options.maxStoredTurns }),
     settings: new KeyvSettingsStore(kv, keys),
+    viewing: new KeyvViewingContextStore(kv, keys),
     usage: new CountingUsageStore(new KeyvUsageCounters(kv), keys, historyTtlMs),
     spend: new KeyvSpendCounters(kv, keys),
     dedupe: new InProcessDeduplicator(),
@@ -141,6 +143,7 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
     kind: 'redis',
     history: new KeyvHistoryStore(kv, keys, { ttlMs: historyTtlMs, maxStoredTurns: options.maxStoredTurns }),
     settings: new KeyvSettingsStore(kv, keys),
+    viewing: new KeyvViewingContextStore(kv, keys),
     usage: new CountingUsageStore(new RedisUsageCounters(redis), keys, historyTtlMs),
     spend: new RedisSpendCounters(redis, keys),
     dedupe: new RedisDeduplicator(redis, keys),

@@ -6,7 +6,16 @@
 import type { PlatformName, SettingsScope } from './types.js';
 
 /** The areas of the key space, in the order the architecture document lists them. */
-export type KeyArea = 'history' | 'settings' | 'usage' | 'msg' | 'dedupe' | 'lock' | 'rate' | 'gate';
+export type KeyArea =
+  | 'history'
+  | 'settings'
+  | 'usage'
+  | 'msg'
+  | 'dedupe'
+  | 'lock'
+  | 'rate'
+  | 'gate'
+  | 'viewing';
 
 /** Builds the keys of one store prefix. */
 export class StoreKeys {
@@ -60,5 +69,10 @@ export class StoreKeys {
 
   gate(part: string): string {
     return this.area('gate', part);
+  }
+
+  /** What one person is viewing (ViewingContextStore). */
+  viewing(platform: PlatformName, workspace: string, userId: string): string {
+    return this.area('viewing', `${platform}:${workspace}:${userId}`);
   }
 }

@@ -217,6 +217,23 @@ export interface ConcurrencyGate {
   queueLength(): number;
 }
 
+/**
+ * What each person was last seen looking at in their chat app (Slack's app_context_changed: the
+ * channel open beside the agent), so a request in a DM such as "summarize this channel" can act on it.
+ * Entries expire: a context days old says nothing about what the person looks at now.
+ */
+export interface ViewingContextStore {
+  /** Remembers `channel` as what `userId` is viewing; undefined forgets it (they view nothing we know). */
+  remember(
+    platform: PlatformName,
+    workspace: string,
+    userId: string,
+    channel: string | undefined,
+  ): Promise<void>;
+  /** The channel `userId` was last seen viewing, if still remembered. */
+  channelOf(platform: PlatformName, workspace: string, userId: string): Promise<string | undefined>;
+}
+
 /** Everything the bot keeps, built from STORE_URL by `createStore`. */
 export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'redis';
@@ -225,6 +242,7 @@ export interface Store {
   readonly usage: UsageStore;
   /** Period totals of the spend budgets (BUDGET_*_TOKENS). */
   readonly spend: SpendCounters;
+  readonly viewing: ViewingContextStore;
   readonly dedupe: Deduplicator;
   readonly locks: ConversationLocks;
   readonly rateLimiter: RateLimiter;

@@ -30,6 +30,22 @@ describe.each(BACKENDS)('%s store: history, settings and usage', (backend) => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
 
+  it('remembers what a person is viewing per workspace, replaces it, and forgets it on request', async () => {
+    expect(await store.viewing.channelOf('slack', 'T1', 'U1')).toBeUndefined();
+    await store.viewing.remember('slack', 'T1', 'U1', 'C1');
+    await store.viewing.remember('slack', 'T2', 'U1', 'C9');
+    expect(await store.viewing.channelOf('slack', 'T1', 'U1')).toBe('C1');
+    await store.viewing.remember('slack', 'T1', 'U1', 'C2');
+    expect(await store.viewing.channelOf('slack', 'T1', 'U1')).toBe('C2');
+    await store.viewing.remember('slack', 'T1', 'U1', undefined);
+    expect(await store.viewing.channelOf('slack', 'T1', 'U1')).toBeUndefined();
+    expect(await store.viewing.channelOf('slack', 'T2', 'U1')).toBe('C9');
+    if (backend === 'redis') {
+      const keys = await listRedisKeys(`${fixture.prefix}:viewing:*`);
+      expect(keys).toEqual([`${fixture.prefix}:viewing:slack:T2:U1`]);
+    }
+  });
+
   it('a new conversation has no history', async () => {
     expect(await store.history.load(freshConversation())).toEqual([]);
   });

@@ -7,9 +7,13 @@
  * has answered, later messages without a mention (SLACK_FOLLOW_THREADS). A mention arrives both as
  * app_mention and as a message event, and Slack redelivers events it thinks were not acked: both are
  * answered once, through claims in the store (shared by every instance) that last 15 minutes.
+ *
+ * The Agent messaging experience (src/platforms/slack/events.ts lists its events): opening the DM
+ * sets its suggested prompts, the channel a user looks at is remembered (store.viewing), and
+ * Slack's own stop button on a processing session is our Stop. Each goes through the access lists.
  */
 import type { App } from '@slack/bolt';
-import type { Config } from '../../config.js';
+import type { Config, SuggestedPrompt } from '../../config.js';
 import { checkAccess } from '../../engine/access.js';
 import { describeError } from '../../engine/describe-error.js';
 import type { ConversationEngine } from '../../engine/engine.js';
@@ -18,6 +22,8 @@ import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import { type ConversationKey, conversationId, type Store } from '../../store/types.js';
 import type { SlackAdmins } from './admins.js';
+import { DEFAULT_COMMAND_NAMES, type SlackCommandNames } from './commands.js';
+import { homeView } from './home-view.js';
 import {
   conversationKeyFor,
   ignoreReason,
@@ -33,7 +39,8 @@ import { decodeButtonValue, REGENERATE_ACTION_ID, STOP_ACTION_ID } from './reply
 /** Slack retries for about 5 minutes; claims outlive that with a margin (../shared/docs/platforms.md). */
 export const DEDUPE_TTL_MS = 15 * 60_000;
 
-export const SUGGESTED_PROMPTS = [
+/** What a DM offers to start with when SLACK_SUGGESTED_PROMPTS is not set (the manifest's set too). */
+export const SUGGESTED_PROMPTS: SuggestedPrompt[] = [
   { title: 'Explain a concept', message: 'Explain how HTTP caching works, with an example.' },
   { title: 'Summarize text', message: 'Summarize the following text in three bullet points:' },
   { title: 'Review code', message: 'Review this code and point out bugs:' },
@@ -88,6 +95,28 @@ export class SlackAdapter {
     });
     app.event('assistant_thread_started', async ({ event }) => {
       this.detach(this.onAssistantThreadStarted(event.assistant_thread));
+    });
+    app.event('app_home_opened', async ({ event, body }) => {
+      const team = teamOf(body, this.deps.identity.teamId);
+      if (event.context) this.detach(this.rememberViewing(team, event.user, event.context));
+      if (event.tab === 'messages') this.detach(this.offerPrompts(event.user, event.channel));
+      const viewing = event.context?.entities?.find((entity) => entity.type === 'slack#/types/channel_id');
+      if (event.tab === 'home')
+        this.detach(this.publishHome(team, event.user, event.channel, viewing?.value));
+    });
+    app.event('app_context_changed', async ({ event, body }) => {
+      this.detach(this.rememberViewing(teamOf(body, this.deps.identity.teamId), event.user, event.context));
+    });
+    app.event('agent_session_stopped', async ({ event, body }) => {
+      const key: ConversationKey = {
+        platform: 'slack',
+        workspace: teamOf(body, this.deps.identity.teamId),
+        channel: event.channel,
+        thread: event.thread_ts,
+      };
+      // Slack has already stopped these streams, whoever pressed: no reply may continue them in a new one.
+      this.deps.replies.noteStoppedBySlack(event.streaming_message_ts ?? []);
+      this.detach(this.onSessionStopped(key, event.user));
     });
     app.action(STOP_ACTION_ID, async ({ ack, body, action }) => {
       await ack();
@@ -213,6 +242,108 @@ export class SlackAdapter {
     });
   }
 
+  /** The prompts a DM offers (app_home_opened, Messages tab). Agent apps set them per DM: no thread_ts. */
+  private async offerPrompts(user: string, channel: string): Promise<void> {
+    const { config, logger, replies } = this.deps;
+    const refusal = checkAccess(config.access, { userId: user, channelIds: [channel], isDm: true });
+    if (refusal) {
+      logger.debug({ code: refusal.code }, 'no suggested prompts for a refused user');
+      return;
+    }
+    try {
+      await replies.deps.client.assistant.threads.setSuggestedPrompts({
+        channel_id: channel,
+        title: 'Ask Gemini anything, or start with one of these:',
+        prompts: this.suggestedPrompts(),
+      });
+    } catch (error) {
+      logger.warn({ err: error }, 'could not set suggested prompts');
+    }
+  }
+
+  /**
+   * Remembers the channel `user` is looking at (the first, most relevant channel entity), for requests
+   * such as "summarize this channel" from the DM; no channel entity forgets it. A refused user's
+   * context is not kept: nothing of theirs is acted on.
+   */
+  private async rememberViewing(
+    team: string,
+    user: string,
+    context: { entities?: { type: string; value: unknown }[] },
+  ): Promise<void> {
+    const { config, store, logger } = this.deps;
+    const channel = context.entities?.find((entity) => entity.type === 'slack#/types/channel_id')?.value;
+    const viewing = typeof channel === 'string' ? channel : undefined;
+    const refusal = checkAccess(config.access, {
+      userId: user,
+      channelIds: viewing ? [viewing] : [],
+      isDm: viewing === undefined,
+    });
+    try {
+      await store.viewing.remember('slack', team, user, refusal ? undefined : viewing);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not remember what a user is viewing');
+    }
+  }
+
+  /**
+   * Publishes `user`'s Home tab (views.publish). The channel is the one the event says they are
+   * looking at, else the last one remembered; its settings show only where the access lists let
+   * them use the bot. A refused user sees only the refusal.
+   */
+  private async publishHome(team: string, user: string, dm: string, viewing: unknown): Promise<void> {
+    const { config, engine, logger, replies } = this.deps;
+    try {
+      const dmKey: ConversationKey = { platform: 'slack', workspace: team, channel: dm, thread: dm };
+      const refusal = checkAccess(config.access, { userId: user, channelIds: [dm], isDm: true });
+      const blocked = refusal?.code === 'blocked' ? refusal : undefined;
+      const channelId = typeof viewing === 'string' ? viewing : await this.viewingChannelOf(team, user);
+      const mayView =
+        channelId !== undefined &&
+        !blocked &&
+        !checkAccess(config.access, {
+          userId: user,
+          channelIds: [channelId],
+          isDm: channelId.startsWith('D'),
+        });
+      const settings = mayView
+        ? await engine.settings({ platform: 'slack', workspace: team, channel: channelId })
+        : undefined;
+      const usage = (await engine.usage(dmKey, user)).user;
+      const view = homeView({
+        commands: { ...DEFAULT_COMMAND_NAMES, ...(config.slack?.commandNames as Partial<SlackCommandNames>) },
+        ...(blocked ? { refusal: blocked.message } : {}),
+        ...(settings && channelId ? { channel: { id: channelId, ...settings } } : {}),
+        usage,
+      });
+      await replies.deps.client.views.publish({ user_id: user, view });
+    } catch (error) {
+      logger.warn({ err: error }, 'could not publish the Home tab');
+    }
+  }
+
+  /** The channel `user` was last seen looking at in `team` (app_context_changed), if known. */
+  viewingChannelOf(team: string, user: string): Promise<string | undefined> {
+    return this.deps.store.viewing.channelOf('slack', team, user);
+  }
+
+  /** Slack's stop button on a processing session: our Stop, for the asker or an admin. */
+  private async onSessionStopped(key: ConversationKey, user: string): Promise<void> {
+    if (!(await this.mayPress(key, user))) return;
+    // Slack does not move the session out of processing itself; a finishing turn does, else we do.
+    if (!(await this.deps.engine.stop(key))) {
+      await this.deps.replies.sessions.active({
+        workspace: key.workspace,
+        channel: key.channel,
+        threadTs: key.thread,
+      });
+    }
+  }
+
+  private suggestedPrompts(): SuggestedPrompt[] {
+    return this.deps.config.slack?.suggestedPrompts ?? SUGGESTED_PROMPTS;
+  }
+
   private async onAssistantThreadStarted(thread: { channel_id: string; thread_ts: string }): Promise<void> {
     const { client } = this.deps.replies.deps;
     try {
@@ -220,7 +351,7 @@ export class SlackAdapter {
         channel_id: thread.channel_id,
         thread_ts: thread.thread_ts,
         title: 'Ask Gemini anything, or start with one of these:',
-        prompts: SUGGESTED_PROMPTS,
+        prompts: this.suggestedPrompts(),
       });
       await client.assistant.threads.setTitle({
         channel_id: thread.channel_id,

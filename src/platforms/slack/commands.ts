@@ -306,6 +306,7 @@ export class SlackCommands {
         `• ${n.system} [prompt|reset] shows or (admins) sets this channel's system prompt.`,
         `• ${n.reset} forgets your latest conversation with me in this channel (in a DM: the DM's); ${n.reset} <thread link> a given thread, ${n.reset} --private your private one here. ${n.usage} shows token usage.`,
         '• The ⏹ Stop button ends an answer; 🔄 Regenerate answers again; 🆕 New conversation starts the thread afresh.',
+        '• The app’s Home tab shows this help, the model of the channel you are looking at and your usage.',
       ].join('\n'),
     );
   }

@@ -1,7 +1,8 @@
 /**
  * Answering one turn in Slack: pick the reply sink (native streaming where the workspace offers it
  * and the reply is in a thread, else post-then-update), mirror the model's reasoning as the AI app
- * surface's "thinking" status, and show a refusal (rate limit, access) ephemerally to the asker.
+ * surface's "thinking" status, keep the thread's agent session "processing" while it works and
+ * "active" afterwards, and show a refusal (rate limit, access) ephemerally to the asker.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../config.js';
@@ -11,6 +12,7 @@ import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js
 import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { conversationId } from '../../store/types.js';
+import { AgentSessions, type SessionThread } from './agent-sessions.js';
 import { NativeStreamingSupport, SlackNativeStreamSink } from './native-stream-sink.js';
 import type { RecentConversations } from './recent-conversations.js';
 import {
@@ -30,6 +32,10 @@ export class SlackReplies {
   readonly updateBudget: WorkspaceBudget;
   readonly appendBudget: WorkspaceBudget;
   readonly nativeSupport = new NativeStreamingSupport();
+  /** Streams Slack stopped itself (its stop button), by message ts; the oldest are dropped past 10,000. */
+  private readonly stoppedBySlack = new Set<string>();
+  /** Agent session status of threads the bot answers in. */
+  readonly sessions: AgentSessions;
   /** Who asked each reply being answered now (by conversation id), for Stop's "only the asker". */
   private readonly askers = new Map<string, string>();
 
@@ -48,6 +54,7 @@ export class SlackReplies {
   ) {
     this.updateBudget = new WorkspaceBudget(deps.budgets?.update ?? CHAT_UPDATE_BUDGET);
     this.appendBudget = new WorkspaceBudget(deps.budgets?.append ?? APPEND_STREAM_BUDGET);
+    this.sessions = new AgentSessions(deps.client, deps.logger);
   }
 
   /** Answers `turn` in `channel` (in `threadTs`, or top-level when undefined). Never throws. */
@@ -72,6 +79,8 @@ export class SlackReplies {
           support: this.nativeSupport,
           appendBudget: this.appendBudget,
           updateBudget: this.updateBudget,
+          showReasoning: config.reasoningDisplay === 'text',
+          stoppedBySlack: (ts) => this.stoppedBySlack.has(ts),
           ...(this.deps.maxStreamAgeMs ? { maxStreamAgeMs: this.deps.maxStreamAgeMs } : {}),
         },
       );
@@ -88,6 +97,12 @@ export class SlackReplies {
             .catch((error: unknown) => log.debug({ err: error }, 'assistant status not set'))
         : undefined;
 
+    // Not awaited: the placeholder (or stream) must not wait for Slack's session call.
+    const session: SessionThread | undefined = where.threadTs
+      ? { workspace: turn.key.workspace, channel: where.channel, threadTs: where.threadTs }
+      : undefined;
+    const began = session ? this.beginSession(session, turn) : undefined;
+
     // A regenerated answer stays the original asker's (history's last prompt says who that is).
     const id = conversationId(turn.key);
     const tracked = turn.mode !== 'regenerate';
@@ -100,6 +115,7 @@ export class SlackReplies {
       });
     } finally {
       if (tracked && this.askers.get(id) === turn.author.id) this.askers.delete(id);
+      if (session) await began!.then(() => this.sessions.active(session));
     }
     if (tracked && outcome.status === 'done') await this.rememberRecent(turn);
     if (outcome.status === 'refused') {
@@ -118,6 +134,24 @@ export class SlackReplies {
     if (!channelThread || key.channel.startsWith('D') || !this.deps.recent) return;
     await this.deps.recent.remember(key, turn.author.id).catch((error: unknown) => {
       this.deps.logger.warn({ err: error }, 'could not remember the most recent conversation');
+    });
+  }
+
+  /** Slack stopped these streams (agent_session_stopped): their replies must not start new ones. */
+  noteStoppedBySlack(streamTs: string[]): void {
+    for (const ts of streamTs) this.stoppedBySlack.add(ts);
+    // Only streams in flight matter; a bound keeps a flood of events from growing the set.
+    while (this.stoppedBySlack.size > 10_000)
+      this.stoppedBySlack.delete(this.stoppedBySlack.values().next().value!);
+  }
+
+  /** Marks the thread's session processing; a turn that starts the conversation titles it. */
+  private async beginSession(session: SessionThread, turn: IncomingTurn): Promise<void> {
+    const startsConversation =
+      (turn.mode ?? 'new') === 'new' && !(await this.deps.engine.hasConversation(turn.key).catch(() => true));
+    await this.sessions.processing(session, {
+      userId: turn.author.id,
+      ...(startsConversation ? { firstPrompt: turn.text } : {}),
     });
   }
 

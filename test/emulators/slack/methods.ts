@@ -6,6 +6,8 @@
 import {
   type EmulatedFile,
   type EmulatedMessage,
+  type EmulatedSession,
+  type EmulatedTask,
   TRIGGER_LIFETIME_MS,
   type WorkspaceState,
 } from './state.js';
@@ -28,6 +30,11 @@ export interface MethodContext {
   baseUrl: string;
   /** How long a native stream accepts appends (Slack: about 5 minutes, observed). */
   streamMaxAgeMs: number;
+  /**
+   * Whether the app is declared an agent (manifest `agent_view`): only agents may create sessions
+   * (agents.sessions.* answer `not_allowed` otherwise), and their suggested prompts are per DM.
+   */
+  agentApp: boolean;
 }
 
 type Handler = (context: MethodContext) => MethodResult;
@@ -57,6 +64,64 @@ function streamText(args: MethodArgs): string {
   }
   return text;
 }
+
+const CHUNK_TYPES = new Set(['markdown_text', 'task_update', 'plan_update', 'blocks']);
+const TASK_STATUSES = new Set(['pending', 'in_progress', 'complete', 'error']);
+/** A task's title and details are short labels in Slack's timeline; longer ones are refused. */
+export const MAX_TASK_TITLE = 256;
+export const MAX_TASK_DETAILS = 3_000;
+
+/**
+ * The `chunks` of a streaming call, checked as Slack checks them: an array of known chunk types, a
+ * task_update with an id, a title and one of the four statuses. Returns an error code, or the chunks.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: JSON chunks of any shape.
+function streamChunks(args: MethodArgs): { error: string } | { chunks: any[] } {
+  if (args.chunks === undefined || args.chunks === '') return { chunks: [] };
+  const chunks = json(args.chunks);
+  if (!Array.isArray(chunks)) return { error: 'invalid_chunks' };
+  for (const chunk of chunks) {
+    if (!CHUNK_TYPES.has(chunk?.type)) return { error: 'invalid_chunks' };
+    if (chunk.type === 'markdown_text' && typeof chunk.text !== 'string') return { error: 'invalid_chunks' };
+    if (chunk.type === 'task_update') {
+      const { id, title, status, details } = chunk;
+      if (typeof id !== 'string' || !id || typeof title !== 'string' || !title)
+        return { error: 'invalid_chunks' };
+      if (!TASK_STATUSES.has(status)) return { error: 'invalid_chunks' };
+      if (title.length > MAX_TASK_TITLE) return { error: 'invalid_chunks' };
+      if (details !== undefined && (typeof details !== 'string' || details.length > MAX_TASK_DETAILS))
+        return { error: 'invalid_chunks' };
+    }
+  }
+  return { chunks };
+}
+
+/** Applies a call's task_update chunks to the message's timeline. */
+// biome-ignore lint/suspicious/noExplicitAny: JSON chunks of any shape.
+function applyTasks(message: EmulatedMessage, chunks: any[]): void {
+  for (const chunk of chunks) {
+    if (chunk.type !== 'task_update') continue;
+    const task: EmulatedTask = message.tasks.get(chunk.id) ?? {
+      title: chunk.title,
+      status: chunk.status,
+      details: undefined,
+      statuses: [],
+    };
+    task.title = chunk.title;
+    task.status = chunk.status;
+    if (chunk.details !== undefined) task.details = chunk.details;
+    task.statuses.push(chunk.status);
+    message.tasks.set(chunk.id, task);
+  }
+}
+
+const SESSION_STATUSES = new Set(['active', 'processing', 'suspended', 'closed']);
+/** agents.sessions.setStatus / rename take titles of at most 200 characters. */
+export const MAX_SESSION_TITLE = 200;
+/** assistant.threads.setSuggestedPrompts takes at most four prompts. */
+export const MAX_SUGGESTED_PROMPTS = 4;
+/** A Home tab view holds at most 100 blocks. */
+export const MAX_VIEW_BLOCKS = 100;
 
 function messageJson(message: EmulatedMessage, botUserId: string, botId: string): Record<string, unknown> {
   return {
@@ -249,6 +314,8 @@ export const METHODS: Record<string, Handler> = {
     if (!isDm(args.channel) && (!args.recipient_user_id || !args.recipient_team_id)) {
       return fail('missing_recipient_user_id');
     }
+    const checked = streamChunks(args);
+    if ('error' in checked) return fail(checked.error);
     const text = streamText(args);
     if (text.length > MAX_STREAM_CHUNK) return fail('msg_too_long');
     const message = state.addMessage({
@@ -259,6 +326,7 @@ export const METHODS: Record<string, Handler> = {
       via: 'startStream',
       recipientUserId: args.recipient_user_id,
     });
+    applyTasks(message, checked.chunks);
     return {
       ok: true,
       channel: args.channel,
@@ -274,10 +342,14 @@ export const METHODS: Record<string, Handler> = {
     if (Date.now() - (message.streamStartedAt ?? 0) > streamMaxAgeMs) {
       return fail('message_not_in_streaming_state');
     }
+    const checked = streamChunks(args);
+    if ('error' in checked) return fail(checked.error);
     const text = streamText(args);
-    if (!text) return fail('invalid_arguments', { detail: 'markdown_text or chunks is required' });
+    if (!text && checked.chunks.length === 0)
+      return fail('invalid_arguments', { detail: 'markdown_text or chunks is required' });
     if (text.length > MAX_STREAM_CHUNK) return fail('msg_too_long');
-    state.change(message, message.text + text);
+    applyTasks(message, checked.chunks);
+    if (text) state.change(message, message.text + text);
     return { ok: true, channel: message.channel, ts: message.ts };
   },
 
@@ -285,10 +357,13 @@ export const METHODS: Record<string, Handler> = {
     const message = args.channel && args.ts ? state.find(args.channel, args.ts) : undefined;
     if (!message || message.deleted) return fail('message_not_found');
     if (!message.streaming) return fail('message_not_in_streaming_state');
+    const checked = streamChunks(args);
+    if ('error' in checked) return fail(checked.error);
     const text = streamText(args);
     if (text.length > MAX_STREAM_CHUNK) return fail('msg_too_long');
     const blocks = json(args.blocks);
     if (blocks === null) return fail('invalid_blocks');
+    applyTasks(message, checked.chunks);
     message.streaming = false;
     if (blocks !== undefined) message.blocks = blocks;
     if (text) state.change(message, message.text + text);
@@ -302,11 +377,73 @@ export const METHODS: Record<string, Handler> = {
 
   'assistant.threads.setStatus': ({ args }) =>
     args.channel_id && args.thread_ts ? { ok: true } : fail('invalid_arguments'),
-  'assistant.threads.setSuggestedPrompts': ({ args }) => {
+  // thread_ts is for assistant apps only; an agent app sets the prompts of the whole DM without it.
+  'assistant.threads.setSuggestedPrompts': ({ state, args }) => {
     const prompts = json(args.prompts);
-    if (!Array.isArray(prompts) || prompts.length === 0 || prompts.length > 4)
+    if (!args.channel_id) return fail('invalid_arguments');
+    if (!Array.isArray(prompts) || prompts.length === 0 || prompts.length > MAX_SUGGESTED_PROMPTS)
       return fail('invalid_arguments');
-    return args.channel_id && args.thread_ts ? { ok: true } : fail('invalid_arguments');
+    for (const prompt of prompts) {
+      if (
+        typeof prompt?.title !== 'string' ||
+        !prompt.title ||
+        typeof prompt.message !== 'string' ||
+        !prompt.message
+      )
+        return fail('invalid_arguments');
+    }
+    const where = args.thread_ts ? `${args.channel_id}/${args.thread_ts}` : args.channel_id;
+    state.suggestedPrompts.set(where, { title: args.title, prompts });
+    return { ok: true };
+  },
+
+  // Creates the thread's session if needed; title and initiator count only on creation.
+  'agents.sessions.setStatus': ({ state, args, agentApp }) => {
+    if (!agentApp) return fail('not_allowed');
+    if (!args.status || !SESSION_STATUSES.has(args.status)) return fail('invalid_arguments');
+    if (!args.channel_id || !args.thread_ts) return fail('invalid_arguments');
+    if (args.title !== undefined && args.title.length > MAX_SESSION_TITLE) return fail('invalid_arguments');
+    const key = `${args.channel_id}/${args.thread_ts}`;
+    const session: EmulatedSession = state.sessions.get(key) ?? {
+      channel: args.channel_id,
+      threadTs: args.thread_ts,
+      status: 'active',
+      title: args.title || undefined,
+      initiatorUserId: args.initiator_user_id,
+      statuses: [],
+      titles: args.title ? [args.title] : [],
+    };
+    session.status = args.status as EmulatedSession['status'];
+    session.statuses.push(args.status);
+    state.sessions.set(key, session);
+    return { ok: true, status: session.status, ...(session.title ? { title: session.title } : {}) };
+  },
+  'agents.sessions.rename': ({ state, args, agentApp }) => {
+    if (!agentApp) return fail('not_allowed');
+    if (!args.channel_id || !args.thread_ts || !args.title || args.title.length > MAX_SESSION_TITLE)
+      return fail('invalid_arguments');
+    const session = state.sessions.get(`${args.channel_id}/${args.thread_ts}`);
+    if (!session) return fail('session_not_found');
+    session.title = args.title;
+    session.titles.push(args.title);
+    return { ok: true, title: session.title };
+  },
+
+  'views.publish': ({ state, args }) => {
+    if (!args.user_id) return fail('invalid_arguments');
+    if (!state.users.has(args.user_id) && !/^U[A-Z0-9]+$/.test(args.user_id)) return fail('user_not_found');
+    const view = json(args.view);
+    if (!view || typeof view !== 'object') return fail('invalid_arguments');
+    if (view.type !== 'home') return fail('invalid_arguments');
+    if (!Array.isArray(view.blocks) || view.blocks.length > MAX_VIEW_BLOCKS) return fail('invalid_blocks');
+    for (const block of view.blocks) if (typeof block?.type !== 'string') return fail('invalid_blocks');
+    const published = {
+      ...view,
+      id: `V${String(state.homeViews.size + 1).padStart(8, '0')}`,
+      team_id: state.teamId,
+    };
+    state.homeViews.set(args.user_id, published);
+    return { ok: true, view: published };
   },
   'assistant.threads.setTitle': ({ args }) =>
     args.channel_id && args.thread_ts && args.title ? { ok: true } : fail('invalid_arguments'),

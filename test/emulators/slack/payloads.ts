@@ -1,6 +1,6 @@
 /**
  * Builders for the payloads Slack sends, in the shapes Slack documents: events (app_mention,
- * message.*, assistant_thread_started), block_actions interactions and slash command fields.
+ * message.*, assistant_thread_started, app_home_opened, app_context_changed, agent_session_stopped), block_actions interactions and slash command fields.
  * Only the fields the bot (and Bolt) read are filled in.
  */
 
@@ -100,6 +100,63 @@ export function assistantThreadStarted(fields: {
       channel_id: fields.channel,
       thread_ts: fields.threadTs,
     },
+    event_ts: userTs(),
+  };
+}
+
+/** `app_home_opened`: the user opened the app's Messages tab (its DM) or its Home tab. */
+export function appHomeOpened(fields: {
+  user: string;
+  channel: string;
+  tab: 'home' | 'messages';
+  /** What the user was looking at (sent when the app subscribes to app_context_changed). */
+  viewingChannel?: string;
+  teamId?: string;
+}): Record<string, unknown> {
+  return {
+    type: 'app_home_opened',
+    user: fields.user,
+    channel: fields.channel,
+    tab: fields.tab,
+    event_ts: userTs(),
+    ...(fields.viewingChannel ? { context: contextOf(fields.viewingChannel, fields.teamId) } : {}),
+  };
+}
+
+/** `app_context_changed`: with the app open, the user moved to another channel (or to none: `context: {}`). */
+export function appContextChanged(fields: {
+  user: string;
+  /** The app's DM with the user. */
+  channel: string;
+  viewingChannel: string | undefined;
+  teamId?: string;
+}): Record<string, unknown> {
+  return {
+    type: 'app_context_changed',
+    user: fields.user,
+    channel: fields.channel,
+    context: fields.viewingChannel ? contextOf(fields.viewingChannel, fields.teamId) : {},
+    event_ts: userTs(),
+  };
+}
+
+function contextOf(channel: string, teamId = 'T0EMULATED'): Record<string, unknown> {
+  return { entities: [{ type: 'slack#/types/channel_id', value: channel, team_id: teamId }] };
+}
+
+/** `agent_session_stopped`: the user pressed Slack's own stop button on a processing session. */
+export function agentSessionStopped(fields: {
+  user: string;
+  channel: string;
+  threadTs: string;
+  streamingMessageTs?: string[];
+}): Record<string, unknown> {
+  return {
+    type: 'agent_session_stopped',
+    user: fields.user,
+    channel: fields.channel,
+    thread_ts: fields.threadTs,
+    streaming_message_ts: fields.streamingMessageTs ?? [],
     event_ts: userTs(),
   };
 }

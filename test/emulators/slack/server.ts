@@ -52,6 +52,8 @@ export interface SlackEmulatorOptions {
   botId?: string;
   /** How long a native stream accepts appends (default 5 minutes, as observed on Slack). */
   streamMaxAgeMs?: number;
+  /** Whether the app is declared an agent (`agent_view`; default true). False: an assistant_view app. */
+  agentApp?: boolean;
 }
 
 export interface SlackEmulator {
@@ -71,6 +73,8 @@ export interface SlackEmulator {
   readonly rateLimits: RateLimits;
   readonly calls: RecordedCall[];
   streamMaxAgeMs: number;
+  /** Declared an agent (agent_view): agents.sessions.* work; false answers them `not_allowed`. */
+  agentApp: boolean;
   /** Calls of one method, oldest first. */
   callsOf(method: string): RecordedCall[];
   /** How many calls were answered 429. */
@@ -177,7 +181,17 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       fault.remaining -= 1;
       return answer({ ok: false, error: fault.error });
     }
-    answer(handler({ state, args, botUserId, botId, baseUrl, streamMaxAgeMs: emulator.streamMaxAgeMs }));
+    answer(
+      handler({
+        state,
+        args,
+        botUserId,
+        botId,
+        baseUrl,
+        streamMaxAgeMs: emulator.streamMaxAgeMs,
+        agentApp: emulator.agentApp,
+      }),
+    );
   }
 
   function handleFile(path: string, req: IncomingMessage, res: ServerResponse): void {
@@ -256,6 +270,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     rateLimits,
     calls,
     streamMaxAgeMs: options.streamMaxAgeMs ?? 5 * 60_000,
+    agentApp: options.agentApp ?? true,
     callsOf: (method) => calls.filter((call) => call.method === method),
     rateLimitedCount: () => calls.filter((call) => call.status === 429).length,
     addUser: (user) => void state.users.set(user.id, user),

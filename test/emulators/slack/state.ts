@@ -25,6 +25,30 @@ export interface EmulatedMessage {
   /** Recipient of a native stream (the person who asked). */
   recipientUserId: string | undefined;
   deleted: boolean;
+  /** task_update chunks streamed into the message, by task id, newest state of each. */
+  tasks: Map<string, EmulatedTask>;
+}
+
+/** One task of a streamed message's timeline (a `task_update` chunk). */
+export interface EmulatedTask {
+  title: string;
+  status: 'pending' | 'in_progress' | 'complete' | 'error';
+  details: string | undefined;
+  /** Every status the task had, oldest first. */
+  statuses: string[];
+}
+
+/** An agent session (agents.sessions.setStatus), one per thread. */
+export interface EmulatedSession {
+  channel: string;
+  threadTs: string;
+  status: 'active' | 'processing' | 'suspended' | 'closed';
+  title: string | undefined;
+  initiatorUserId: string | undefined;
+  /** Every status it was set to, oldest first (repeats included). */
+  statuses: string[];
+  /** Every title it had (the creating title, then each rename). */
+  titles: string[];
 }
 
 export interface EmulatedUser {
@@ -96,6 +120,13 @@ export class WorkspaceState {
   readonly views: EmulatedView[] = [];
   /** Every trigger_id handed out in an interaction: when, and whether a view used it. */
   readonly triggers = new Map<string, { issuedAt: number; used: boolean }>();
+  /** Agent sessions by `channel/thread_ts`. */
+  readonly sessions = new Map<string, EmulatedSession>();
+  /** Suggested prompts set per DM (agent apps: no thread_ts) or per `channel/thread_ts` (assistant apps). */
+  readonly suggestedPrompts = new Map<string, { title: string | undefined; prompts: unknown[] }>();
+  /** The Home tab each user sees (views.publish), by user id. */
+  // biome-ignore lint/suspicious/noExplicitAny: Block Kit JSON as the bot sent it.
+  readonly homeViews = new Map<string, any>();
   // Slack ts values are "seconds.micro" strings; a counter keeps them unique and ordered.
   private sequence = 0;
 
@@ -147,6 +178,7 @@ export class WorkspaceState {
       streaming: fields.via === 'startStream',
       streamStartedAt: fields.via === 'startStream' ? now : undefined,
       deleted: false,
+      tasks: new Map(),
     };
     this.messages.push(message);
     return message;
@@ -164,5 +196,8 @@ export class WorkspaceState {
     this.userMessages.length = 0;
     this.views.length = 0;
     this.triggers.clear();
+    this.sessions.clear();
+    this.suggestedPrompts.clear();
+    this.homeViews.clear();
   }
 }

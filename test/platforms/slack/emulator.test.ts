@@ -139,4 +139,76 @@ describe('slack emulator through the real Bolt App', () => {
     expect(await sixth.text()).toBe('used_url');
     expect(emu.state.ephemerals.filter((e) => e.responseUrl === url).map((e) => e.text)).toHaveLength(5);
   });
+
+  it('checks agents.sessions.* and views.publish arguments with Slack error codes and limits', async () => {
+    const code = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'ok',
+        (error: { data?: { error?: string } }) => error.data?.error,
+      );
+    const ts = '1700000000.000100';
+    expect(
+      await code(client.agents.sessions.setStatus({ channel_id: 'C1', thread_ts: ts, status: 'busy' })),
+    ).toBe('invalid_arguments');
+    expect(await code(client.agents.sessions.setStatus({ channel_id: 'C1', status: 'processing' }))).toBe(
+      'invalid_arguments',
+    );
+    expect(
+      await code(
+        client.agents.sessions.setStatus({
+          channel_id: 'C1',
+          thread_ts: ts,
+          status: 'processing',
+          title: 'x'.repeat(201),
+        }),
+      ),
+    ).toBe('invalid_arguments');
+    expect(await code(client.agents.sessions.rename({ channel_id: 'C1', thread_ts: ts, title: 'new' }))).toBe(
+      'session_not_found',
+    );
+    expect(
+      await code(client.agents.sessions.setStatus({ channel_id: 'C1', thread_ts: ts, status: 'processing' })),
+    ).toBe('ok');
+    emu.agentApp = false;
+    try {
+      expect(
+        await code(client.agents.sessions.setStatus({ channel_id: 'C1', thread_ts: ts, status: 'active' })),
+      ).toBe('not_allowed');
+    } finally {
+      emu.agentApp = true;
+    }
+    const section = { type: 'section', text: { type: 'mrkdwn', text: 'hi' } };
+    const publish = (blocks: unknown[]) =>
+      code(client.views.publish({ user_id: 'U1', view: { type: 'home', blocks: blocks as never } }));
+    expect(await publish(Array.from({ length: 100 }, () => section))).toBe('ok');
+    expect(await publish(Array.from({ length: 101 }, () => section))).toBe('invalid_blocks');
+    expect(await publish([{ text: 'no type' }])).toBe('invalid_blocks');
+  });
+
+  it('keeps task_update chunks of a stream and refuses malformed ones', async () => {
+    const started = await client.chat.startStream({
+      channel: 'D1',
+      thread_ts: '1700000000.000200',
+      chunks: [{ type: 'task_update', id: 't', title: 'Thinking…', status: 'in_progress' }],
+    });
+    const bad = await client.chat
+      .appendStream({
+        channel: 'D1',
+        ts: started.ts!,
+        chunks: [{ type: 'task_update', id: 't', title: 'Thinking…', status: 'finished' as never }],
+      })
+      .catch((error: { data?: { error?: string } }) => error.data?.error);
+    expect(bad).toBe('invalid_chunks');
+    await client.chat.appendStream({
+      channel: 'D1',
+      ts: started.ts!,
+      chunks: [
+        { type: 'task_update', id: 't', title: 'Thinking…', status: 'complete' },
+        { type: 'markdown_text', text: 'done' },
+      ],
+    });
+    const message = emu.state.find('D1', started.ts!)!;
+    expect(message.text).toBe('done');
+    expect(message.tasks.get('t')!.statuses).toEqual(['in_progress', 'complete']);
+  });
 });

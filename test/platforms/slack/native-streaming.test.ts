@@ -1,11 +1,27 @@
 /**
  * Slack's native streaming (chat.startStream / appendStream / stopStream) and its fallbacks: a
  * workspace without it gets post-then-update (and is not asked again), and a stream Slack closes
- * after its age limit continues in a new message of the thread.
+ * after its age limit continues in a new message of the thread. While the model thinks, the stream
+ * shows a "Thinking…" task (task_update chunk), completed when the answer starts.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { appMention, message, userTs } from '../../emulators/slack/payloads.js';
+import { agentSessionStopped, appMention, message, userTs } from '../../emulators/slack/payloads.js';
+import type { RecordedCall } from '../../emulators/slack/server.js';
 import { type SlackBot, startSlackBot } from './bot.js';
+
+/** The markdown a streaming call carried, as markdown_text or as markdown_text chunks. */
+function markdownOf(call: RecordedCall): string {
+  const chunks = call.args.chunks ? (JSON.parse(call.args.chunks) as { type: string; text?: string }[]) : [];
+  return (
+    (call.args.markdown_text ?? '') + chunks.map((c) => (c.type === 'markdown_text' ? c.text : '')).join('')
+  );
+}
+
+/** The task_update chunks a streaming call carried. */
+function tasksOf(call: RecordedCall): { id: string; title: string; status: string; details?: string }[] {
+  const chunks = call.args.chunks ? (JSON.parse(call.args.chunks) as { type: string }[]) : [];
+  return chunks.filter((c) => c.type === 'task_update') as never;
+}
 
 let bot: SlackBot;
 const mention = (text: string) => `<@${bot?.slack.botUserId}> ${text}`;
@@ -41,11 +57,37 @@ describe('native streaming', () => {
       recipient_user_id: 'U7',
       recipient_team_id: bot.slack.teamId,
     });
-    const appended = bot.slack.callsOf('chat.appendStream').map((c) => c.args.markdown_text);
+    const appended = bot.slack.callsOf('chat.appendStream').map(markdownOf).filter(Boolean);
     expect(appended.length).toBeGreaterThanOrEqual(2);
     expect(appended.join('')).toBe('The **answer** is 42.');
     expect(bot.slack.callsOf('chat.update')).toHaveLength(0);
     expect(JSON.stringify(reply!.blocks)).toContain('gemini_regenerate');
+  });
+
+  it('shows a "Thinking…" task from the start while a reasoning model thinks, completed when the answer starts', async () => {
+    bot.upstream.enqueue({
+      reasoning: ['weighing ', 'the ', 'options ', 'carefully'],
+      content: ['Plain ', '**answer**.'],
+      chunkDelayMs: 300,
+    });
+    const ts = userTs();
+    await bot.send.event(appMention({ channel: 'C505', user: 'U7', text: mention('think first'), ts }));
+    // The stream starts before any content, with the task in progress: the user sees the bot working.
+    const started = await bot.slack.waitFor(() => bot.slack.callsOf('chat.startStream')[0]);
+    expect(tasksOf(started)).toEqual([
+      { type: 'task_update', id: 'thinking', title: 'Thinking…', status: 'in_progress' },
+    ]);
+    expect(markdownOf(started)).toBe('');
+    const [reply] = await bot.finishedReply('C505', ts);
+    expect(reply!.via).toBe('startStream');
+    expect(reply!.text).toBe('Plain **answer**.');
+    expect(reply!.tasks.get('thinking')!.statuses).toEqual(['in_progress', 'complete']);
+    // Status mode: the reasoning itself is not shown.
+    expect(reply!.tasks.get('thinking')!.details).toBeUndefined();
+    // The task completes in the same call that carries the answer's first text.
+    const completing = bot.slack.callsOf('chat.appendStream').find((c) => tasksOf(c).length > 0)!;
+    expect(tasksOf(completing)[0]!.status).toBe('complete');
+    expect(markdownOf(completing)).toBe(bot.slack.callsOf('chat.appendStream').map(markdownOf).find(Boolean));
   });
 
   it('never lets model output ping: <!channel>, <!here> and user mentions arrive inert', async () => {
@@ -58,8 +100,8 @@ describe('native streaming', () => {
     const [reply] = await bot.finishedReply('C501', ts);
     expect(reply!.via).toBe('startStream');
     const streamed = [
-      ...bot.slack.callsOf('chat.startStream').map((c) => c.args.markdown_text ?? ''),
-      ...bot.slack.callsOf('chat.appendStream').map((c) => c.args.markdown_text),
+      ...bot.slack.callsOf('chat.startStream').map(markdownOf),
+      ...bot.slack.callsOf('chat.appendStream').map(markdownOf),
     ].join('');
     expect(streamed).not.toMatch(/<[!@#]/);
     expect(streamed.replaceAll('\u200B', '')).toBe('Hey <!channel> and <!here>, ask <@U123>.');
@@ -109,6 +151,40 @@ describe('native streaming', () => {
     expect(bot.slack.rateLimitedCount()).toBe(0);
   });
 
+  it('completes the task as an error when the turn fails before any content', async () => {
+    bot.upstream.enqueue({
+      reasoning: ['hmm ', 'hmm'],
+      chunkDelayMs: 200,
+      fault: { kind: 'stream_error', afterChunks: 3, code: 'server_error', message: 'boom' },
+    });
+    const ts = userTs();
+    await bot.send.event(appMention({ channel: 'C506', user: 'U7', text: mention('fail me'), ts }));
+    const [reply] = await bot.finishedReply('C506', ts);
+    expect(reply!.via).toBe('startStream');
+    expect(reply!.tasks.get('thinking')!.statuses).toEqual(['in_progress', 'error']);
+    expect(reply!.text).toMatch(/\S/);
+  });
+
+  it("Slack's stop button ends a native stream where it is: no new message, Stopped and Regenerate on it", async () => {
+    bot.upstream.enqueue({ content: Array.from({ length: 60 }, (_, n) => `s${n} `), chunkDelayMs: 100 });
+    const ts = userTs();
+    await bot.send.event(appMention({ channel: 'C508', user: 'U7', text: mention('stream on'), ts }));
+    const streaming = await bot.slack.waitFor(() =>
+      bot.slack.thread('C508', ts).find((m) => m.streaming && m.text.includes('s3')),
+    );
+    // What Slack does on the click: it stops the session's streams, then sends the event.
+    streaming.streaming = false;
+    await bot.send.event(
+      agentSessionStopped({ user: 'U7', channel: 'C508', threadTs: ts, streamingMessageTs: [streaming.ts] }),
+    );
+    const replies = await bot.finishedReply('C508', ts);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.text).toContain('Stopped');
+    expect(replies[0]!.text).not.toContain('s59');
+    await bot.handle.idle();
+    expect(bot.slack.callsOf('chat.startStream')).toHaveLength(1);
+  });
+
   // Last: once a workspace is known to lack native streaming, the bot stops trying there.
   it('falls back to post-then-update when the workspace lacks native streaming, and remembers it', async () => {
     bot.slack.disable('chat.startStream');
@@ -124,5 +200,36 @@ describe('native streaming', () => {
     await bot.send.event(appMention({ channel: 'C501', user: 'U7', text: mention('two'), ts: second }));
     await bot.finishedReply('C501', second);
     expect(bot.slack.callsOf('chat.startStream')).toHaveLength(1);
+  });
+});
+
+describe('native streaming with REASONING_DISPLAY=text', () => {
+  let textBot: SlackBot;
+  beforeAll(async () => {
+    textBot = await startSlackBot({ env: { SLACK_NATIVE_STREAMING: 'true', REASONING_DISPLAY: 'text' } });
+  });
+  afterAll(async () => {
+    await textBot?.close();
+  });
+
+  it("shows the reasoning's tail as the task's details, and the answer byte-exact after it", async () => {
+    textBot.upstream.enqueue({
+      reasoning: ['First I ', 'consider <!here> ', 'the question.'],
+      content: ['The answer: ', '`x < 2`.'],
+      chunkDelayMs: 250,
+    });
+    const ts = userTs();
+    await textBot.send.event(
+      appMention({ channel: 'C507', user: 'U7', text: `<@${textBot.slack.botUserId}> why?`, ts }),
+    );
+    const [reply] = await textBot.finishedReply('C507', ts);
+    expect(reply!.via).toBe('startStream');
+    expect(reply!.text).toBe('The answer: `x < 2`.');
+    const task = reply!.tasks.get('thinking')!;
+    expect(task.statuses[0]).toBe('in_progress');
+    expect(task.statuses.at(-1)).toBe('complete');
+    // The tail as the model wrote it, never pinging.
+    expect(task.details!.replaceAll('\u200B', '')).toContain('First I consider <!here> the question.');
+    expect(task.details).not.toMatch(/<[!@#]/);
   });
 });
