@@ -25,6 +25,17 @@ export interface IncomingTurn {
   mode?: 'new' | 'regenerate' | 'edit';
 }
 
+/**
+ * Rewrites the answer as it streams, before the renderer shows it (a summary's citations become
+ * links). `push` gets each content delta and returns what may be shown now: it may hold back a
+ * trailing piece it cannot judge yet, but never changes text it already returned, so the reply
+ * stays prefix-stable. `end` returns whatever it still held once the stream is over.
+ */
+export interface ContentTransform {
+  push(delta: string): string;
+  end(): string;
+}
+
 /** What a reply message shows: the sink decides how (buttons, colours, a marker). */
 export type ReplyPhase = 'streaming' | 'done' | 'stopped' | 'interrupted';
 
