@@ -322,7 +322,11 @@ function listMessages(ctx: RestContext, channelId: string, query: URLSearchParam
   }
   const anchors = ['before', 'after', 'around'].filter((name) => query.has(name));
   if (anchors.length > 1) return json(400, { code: 50035, message: 'Invalid Form Body', errors: {} });
-  const newestFirst = ctx.state.channelMessages(channelId).reverse();
+  // Ephemeral messages belong to one user's client: Discord never lists them in channel history.
+  const newestFirst = ctx.state
+    .channelMessages(channelId)
+    .filter((m) => (m.flags & 64) === 0)
+    .reverse();
   const id = (name: string) => BigInt(query.get(name) ?? '0');
   if (query.has('before')) {
     return json(
