@@ -103,6 +103,9 @@ export class DiscordSummaries {
     read: () => Promise<SummarySource[]>,
   ): Promise<void> {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const show = (sentence: string) => this.privately(interaction, sentence);
+    // Counted before the history is read: past the limit, a summary costs Discord no reads.
+    if (!(await this.options.runner.withinRateLimit(interaction.user.id, show))) return;
     let sources: SummarySource[];
     try {
       sources = await read();
@@ -139,15 +142,10 @@ export class DiscordSummaries {
       messageIds: [interaction.id],
       mode: 'new',
     };
-    await this.options.runner.run(
-      turn,
-      sink,
-      (sentence) => this.privately(interaction, sentence),
-      undefined,
-      {
-        transformContent: citationLinker(summary),
-      },
-    );
+    await this.options.runner.run(turn, sink, show, undefined, {
+      rateLimitChecked: true,
+      transformContent: citationLinker(summary),
+    });
   }
 
   /**

@@ -196,6 +196,39 @@ describe('/summarize', () => {
   });
 });
 
+describe('the per-user rate limit', () => {
+  it('refuses a summary past the limit before reading any history, every time with a sentence', async () => {
+    const limited = await startDiscordBot({ env: { RATE_LIMIT_PER_MINUTE: '1' } });
+    try {
+      const { discord } = limited;
+      const channelId = discord.state.addChannel({
+        type: 0,
+        name: 'rl',
+        guild_id: discord.guildId,
+        parent_id: null,
+      }).id;
+      discord.sendMessage({ channelId, author: BOB, content: 'something to sum up' });
+      limited.te.emulator.enqueue({ content: ['- Something [m1]'] });
+      const reads = () =>
+        discord.log.filter((c) => c.method === 'GET' && c.path === `/channels/${channelId}/messages`);
+      const first = discord.interaction({ kind: 'command', name: 'summarize', channelId });
+      await discord.waitFor('the summary', () => first.originalMessageId && reads().length === 1);
+      const later = [1, 2].map(() => discord.interaction({ kind: 'command', name: 'summarize', channelId }));
+      for (const command of later) {
+        await discord.waitFor('the refusal', () => {
+          const shown = command.originalMessageId && discord.state.messages.get(command.originalMessageId);
+          return shown && /faster than 1 per minute|wait/i.test(shown.content);
+        });
+      }
+      // An interaction always gets its answer; history was read for the first summary only.
+      expect(reads()).toHaveLength(1);
+      expect(limited.te.emulator.requests).toHaveLength(1);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('Summarize message command', () => {
   it('summarizes the conversation up to that message, not after it', async () => {
     const channelId = freshChannel('thread-ish');
