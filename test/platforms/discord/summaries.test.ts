@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NOTHING_TO_SUMMARIZE } from '../../../src/engine/summarize.js';
+import { createLogger } from '../../../src/log.js';
 import { MESSAGE_COMMAND } from '../../../src/platforms/discord/message-commands.js';
 import { CANNOT_READ_HISTORY, NEEDS_BOT_IN_SERVER } from '../../../src/platforms/discord/summaries.js';
 import type { EmuInteraction, EmuMessage, EmuUser } from '../../emulators/discord/server.js';
@@ -17,9 +18,14 @@ const BLOCKED: EmuUser = { id: '100000000000000666', username: 'mallory', global
 const BUDGET = 6_000;
 
 let bot: DiscordBot;
+/** The adapter's log at info level, one JSON line each. */
+const logLines: string[] = [];
 
 beforeAll(async () => {
-  bot = await startDiscordBot({ env: { BLOCK_USERS: BLOCKED.id, SUMMARY_MAX_CHARS: String(BUDGET) } });
+  bot = await startDiscordBot({
+    env: { BLOCK_USERS: BLOCKED.id, SUMMARY_MAX_CHARS: String(BUDGET) },
+    logger: createLogger('info', { write: (line: string) => void logLines.push(line) }),
+  });
 });
 afterAll(async () => {
   await bot?.close();
@@ -193,6 +199,41 @@ describe('/summarize', () => {
       data: { flags: 64, content: NEEDS_BOT_IN_SERVER },
     });
     expect(historyReads(elsewhere)).toHaveLength(0);
+  });
+});
+
+describe('logs', () => {
+  it('logs how many messages a summary read, never their text or authors', async () => {
+    const channelId = freshChannel('logged');
+    bot.discord.sendMessage({ channelId, author: BOB, content: 'the launch code is swordfish' });
+    bot.te.emulator.enqueue({ content: ['- A code was shared [m1]'] });
+    logLines.length = 0;
+    await finishedAnswer(summarize(channelId), (text) => text.includes('code was shared'));
+    const requested = logLines
+      .map((line) => JSON.parse(line))
+      .find((entry) => entry.msg === 'summary requested');
+    expect(requested).toMatchObject({ read: 1, included: 1, leftOut: 0 });
+    const all = logLines.join('\n');
+    expect(all).not.toContain('swordfish');
+    expect(all).not.toContain('Bob the Builder');
+    expect(all).not.toContain('code was shared');
+  });
+
+  it('summarizes a thread from inside it: its messages, not its parent channel', async () => {
+    const parent = freshChannel('parent');
+    bot.discord.sendMessage({ channelId: parent, author: ALICE, content: 'parent chatter' });
+    const thread = bot.discord.state.addChannel({
+      type: 11,
+      name: 'side topic',
+      guild_id: bot.discord.guildId,
+      parent_id: parent,
+      owner_id: ALICE.id,
+    }).id;
+    bot.discord.sendMessage({ channelId: thread, author: BOB, content: 'thread detail' });
+    bot.te.emulator.enqueue({ content: ['- A detail [m1]'] });
+    await finishedAnswer(summarize(thread), (text) => text.includes('A detail'));
+    expect(blocksOf(sentPrompt()).map(([, , text]) => text)).toEqual(['thread detail']);
+    expect(historyReads(parent)).toHaveLength(0);
   });
 });
 
