@@ -12,6 +12,11 @@ export interface IncomingTurn {
   author: TurnAuthor;
   /** The prompt with the bot mention stripped. */
   text: string;
+  /**
+   * What history keeps of the prompt when it must not keep `text` itself (a summary: a one-line
+   * note, not a copy of the channel's messages). The model still gets `text`.
+   */
+  historyText?: string;
   attachments: AttachmentRef[];
   /** Platform id(s) of the user's message; interactions without a message use a synthetic id. */
   messageIds: string[];

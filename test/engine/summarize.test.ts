@@ -104,7 +104,14 @@ describe('a summary turn', () => {
     const key: ConversationKey = { platform: 'console', workspace: 'w', channel: 'c', thread: 'summary-1' };
     const sink = new RecordingSink();
     const outcome = await te.engine.handleTurn(
-      { key, author: { id: 'u1', name: 'U' }, text: summary.prompt, attachments: [], messageIds: ['i1'] },
+      {
+        key,
+        author: { id: 'u1', name: 'U' },
+        text: summary.prompt,
+        historyText: 'Summary of 2 messages',
+        attachments: [],
+        messageIds: ['i1'],
+      },
       sink,
       { transformContent: citationLinker(summary) },
     );
@@ -116,6 +123,8 @@ describe('a summary turn', () => {
     for (const call of sink.calls) expect(call.text ?? '').not.toMatch(/\[m\d*/);
     const saved = await te.store.history.load(key);
     expect(saved.at(-1)?.text).toBe(expected);
+    // History keeps a note of what was asked, not a copy of the channel's messages.
+    expect(saved[0]).toMatchObject({ role: 'user', text: 'Summary of 2 messages' });
     const sent = te.emulator.requests[0]!.body.messages.at(-1).content as string;
     expect(sent).toContain('<message id="m1" author="Person 1">\nship friday?\n</message>');
     await te.store.history.reset(key);

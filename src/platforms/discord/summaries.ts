@@ -138,6 +138,7 @@ export class DiscordSummaries {
       key,
       author: { id: interaction.user.id, name: interaction.user.displayName },
       text: summary.prompt,
+      historyText: `(summary of ${summary.included} message${summary.included === 1 ? '' : 's'} of this channel)`,
       attachments: [],
       messageIds: [interaction.id],
       mode: 'new',

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NOTHING_TO_SUMMARIZE } from '../../../src/engine/summarize.js';
 import { createLogger } from '../../../src/log.js';
 import { MESSAGE_COMMAND } from '../../../src/platforms/discord/message-commands.js';
+import { keyForRootMessage } from '../../../src/platforms/discord/normalize.js';
 import { CANNOT_READ_HISTORY, NEEDS_BOT_IN_SERVER } from '../../../src/platforms/discord/summaries.js';
 import type { EmuInteraction, EmuMessage, EmuUser } from '../../emulators/discord/server.js';
 import { type DiscordBot, hasButton, startDiscordBot } from './support.js';
@@ -164,6 +165,13 @@ describe('/summarize', () => {
     const shared = bot.discord.state.messages.get(share.followUpIds[0]!)!;
     expect(shared.content).toBe(`- Lunch is at noon [1](${jumpLink(message)})`);
     expect(shared.flags & 64).toBe(0);
+    // The summary's own conversation keeps a note of the request, not a copy of the channel.
+    const saved = await bot.te.store.history.load(
+      keyForRootMessage(bot.discord.guildId, channelId, command.id),
+    );
+    expect(saved.map((turn) => turn.role)).toEqual(['user', 'assistant']);
+    expect(saved[0]!.text).toBe('(summary of 1 message of this channel)');
+    expect(JSON.stringify(saved)).not.toContain('Lunch at noon');
   });
 
   it('refuses a blocked user privately, reading nothing and asking no model', async () => {
