@@ -22,6 +22,7 @@ import {
 } from 'discord.js';
 import { OPTION } from '../src/platforms/discord/commands.js';
 import { MESSAGE_COMMAND } from '../src/platforms/discord/message-commands.js';
+import { SUMMARY_DEFAULT_MESSAGES, SUMMARY_MAX_MESSAGES } from '../src/platforms/discord/summaries.js';
 
 /** Option names shared by the definitions and the handlers (src/platforms/discord/commands.ts). */
 export { OPTION };
@@ -119,5 +120,19 @@ export function slashCommands(): RESTPostAPIChatInputApplicationCommandsJSONBody
       new SlashCommandBuilder().setName('usage').setDescription('Tokens used here and by you'),
     ).toJSON(),
     everywhere(new SlashCommandBuilder().setName('help').setDescription('How to use this bot')).toJSON(),
+    // Reads this channel's history: without the bot in the server it answers that it needs the bot.
+    everywhere(
+      new SlashCommandBuilder()
+        .setName('summarize')
+        .setDescription('Catch up: a summary of the recent messages here, with links to them'),
+    )
+      .addIntegerOption((o) =>
+        o
+          .setName(OPTION.messages)
+          .setDescription(`How many recent messages (default ${SUMMARY_DEFAULT_MESSAGES})`)
+          .setMinValue(1)
+          .setMaxValue(SUMMARY_MAX_MESSAGES),
+      )
+      .toJSON(),
   ];
 }

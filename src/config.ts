@@ -83,6 +83,7 @@ const schema = z.object({
   ATTACHMENT_TIMEOUT_MS: timeoutMillis.prefault(30_000),
   TURN_TIMEOUT_MS: timeoutMillis.prefault(600_000),
   MAX_ANSWER_CHARS: count.prefault(200_000),
+  SUMMARY_MAX_CHARS: count.prefault(40_000),
   ATTACHMENT_REQUEST_MAX_BYTES: count.prefault(20 * 1024 * 1024),
   RATE_LIMIT_PER_MINUTE: z.coerce
     .number()
@@ -189,6 +190,8 @@ export interface Config {
   turnTimeoutMs: number;
   /** Longest answer kept; the stream is ended there and the user told (MAX_ANSWER_CHARS). */
   maxAnswerChars: number;
+  /** Characters of channel history one summary reads, newest kept (SUMMARY_MAX_CHARS). */
+  summaryMaxChars: number;
   access: {
     ratePerMinute: number;
     allowUsers: string[];
@@ -321,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     turnTimeoutMs: e.TURN_TIMEOUT_MS,
     maxAnswerChars: e.MAX_ANSWER_CHARS,
+    summaryMaxChars: e.SUMMARY_MAX_CHARS,
     access: {
       ratePerMinute: e.RATE_LIMIT_PER_MINUTE,
       allowUsers: e.ALLOW_USERS,

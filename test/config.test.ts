@@ -95,6 +95,14 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, TURN_TIMEOUT_MS: '1500' }).turnTimeoutMs).toBe(1500);
   });
 
+  it('reads 40,000 characters of history for a summary by default; SUMMARY_MAX_CHARS=0 is one clear line', () => {
+    expect(loadConfig(base).summaryMaxChars).toBe(40_000);
+    expect(loadConfig({ ...base, SUMMARY_MAX_CHARS: '5000' }).summaryMaxChars).toBe(5_000);
+    const error = errorOf({ ...base, SUMMARY_MAX_CHARS: '0' });
+    expect(error.variable).toBe('SUMMARY_MAX_CHARS');
+    expect(error.message).toMatch(/^SUMMARY_MAX_CHARS is malformed: expected .*at least 1/);
+  });
+
   it('requires the default model to be an allowed one', () => {
     const error = errorOf({ ...base, DEFAULT_MODEL: 'gpt-4', ALLOWED_MODELS: 'gemini-2.5-pro' });
     expect(error.variable).toBe('DEFAULT_MODEL');

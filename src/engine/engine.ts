@@ -31,7 +31,7 @@ import { describeError, isAbort } from './describe-error.js';
 import { streamWithFallback } from './fallback.js';
 import { ReplyRenderer } from './renderer.js';
 import { prepareTurn, saveTurn, type TurnContext } from './turn-history.js';
-import type { AttachmentResolver, IncomingTurn, ReplySink, TurnOutcome } from './types.js';
+import type { AttachmentResolver, ContentTransform, IncomingTurn, ReplySink, TurnOutcome } from './types.js';
 
 export interface EngineDependencies {
   config: Config;
@@ -65,6 +65,8 @@ export interface HandleTurnOptions {
   onReasoningStatus?: (text: string | undefined) => void;
   /** Every content delta as it arrives, for sinks that append rather than edit (the console). */
   onContent?: (delta: string) => void;
+  /** Rewrites the answer as it streams, before it is shown and saved (a summary's citations). */
+  transformContent?: ContentTransform;
   /** The adapter already counted this turn with `rateLimit` (before creating a thread for it). */
   rateLimitChecked?: boolean;
 }
@@ -222,13 +224,19 @@ export class ConversationEngine {
             if (reasoningShown) options.onReasoningStatus?.(undefined);
             this.observer?.firstContent?.(turn.key.platform, Date.now() - startedAt);
           }
-          options.onContent?.(event.text);
-          renderer.content(event.text);
+          const shown = options.transformContent ? options.transformContent.push(event.text) : event.text;
+          if (shown) options.onContent?.(shown);
+          renderer.content(shown);
           // Past MAX_ANSWER_CHARS: leaving the loop closes the upstream request; the rest is not read.
           if (renderer.answerCut) break;
         } else if (event.type === 'usage') {
           usage = event.usage;
         }
+      }
+      const heldBack = options.transformContent?.end();
+      if (heldBack) {
+        options.onContent?.(heldBack);
+        renderer.content(heldBack);
       }
       await releaseGate();
       releaseGate = undefined;

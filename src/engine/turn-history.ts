@@ -59,7 +59,11 @@ export async function prepareTurn(
   });
   return {
     model: turn.model ?? settings.model,
-    userTurn,
+    // Saved in place of the prompt sent (see IncomingTurn.historyText); a regenerate keeps its own.
+    userTurn:
+      mode !== 'regenerate' && turn.historyText !== undefined
+        ? { ...userTurn, text: turn.historyText }
+        : userTurn,
     messages: built.messages,
     skipped: built.skipped,
     omittedOlder: built.omittedOlder,

@@ -12,6 +12,11 @@ export interface IncomingTurn {
   author: TurnAuthor;
   /** The prompt with the bot mention stripped. */
   text: string;
+  /**
+   * What history keeps of the prompt when it must not keep `text` itself (a summary: a one-line
+   * note, not a copy of the channel's messages). The model still gets `text`.
+   */
+  historyText?: string;
   attachments: AttachmentRef[];
   /** Platform id(s) of the user's message; interactions without a message use a synthetic id. */
   messageIds: string[];
@@ -23,6 +28,17 @@ export interface IncomingTurn {
    * drop that turn and everything after it from history.
    */
   mode?: 'new' | 'regenerate' | 'edit';
+}
+
+/**
+ * Rewrites the answer as it streams, before the renderer shows it (a summary's citations become
+ * links). `push` gets each content delta and returns what may be shown now: it may hold back a
+ * trailing piece it cannot judge yet, but never changes text it already returned, so the reply
+ * stays prefix-stable. `end` returns whatever it still held once the stream is over.
+ */
+export interface ContentTransform {
+  push(delta: string): string;
+  end(): string;
 }
 
 /** What a reply message shows: the sink decides how (buttons, colours, a marker). */

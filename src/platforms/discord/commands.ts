@@ -32,6 +32,7 @@ import {
 } from './normalize.js';
 import { privateAnswerComponents } from './share-button.js';
 import { ChannelSink, InteractionSink } from './sink.js';
+import { DiscordSummaries } from './summaries.js';
 import type { DiscordTurnRunner } from './turns.js';
 import { webhookAnswerPlan } from './user-install.js';
 
@@ -43,10 +44,21 @@ export const OPTION = {
   private: 'private',
   name: 'name',
   clear: 'clear',
+  messages: 'messages',
 } as const;
 
 /** Every command this file answers; a test checks the definitions match. */
-export const HANDLED_COMMANDS = ['ask', 'chat', 'model', 'system', 'reset', 'stop', 'usage', 'help'] as const;
+export const HANDLED_COMMANDS = [
+  'ask',
+  'chat',
+  'model',
+  'system',
+  'reset',
+  'stop',
+  'usage',
+  'help',
+  'summarize',
+] as const;
 
 export interface DiscordCommandsOptions {
   client: Client;
@@ -64,7 +76,11 @@ type Command = ChatInputCommandInteraction;
 export const NOT_YOUR_ANSWER = 'Only the person who asked (or someone with Manage Messages) can do that.';
 
 export class DiscordCommands {
-  constructor(private readonly options: DiscordCommandsOptions) {}
+  private readonly summaries: DiscordSummaries;
+
+  constructor(private readonly options: DiscordCommandsOptions) {
+    this.summaries = new DiscordSummaries(options);
+  }
 
   /** Role ids of whoever triggered an interaction (cached member or raw API member). */
   roleIdsOf(interaction: Interaction): string[] {
@@ -115,6 +131,8 @@ export class DiscordCommands {
           return await this.stop(interaction);
         case 'usage':
           return await this.usage(interaction);
+        case 'summarize':
+          return await this.summaries.slash(interaction, interaction.options.getInteger(OPTION.messages));
         case 'help':
           return await this.ephemeral(interaction, helpText(this.options.engine.allowedModels));
         default:

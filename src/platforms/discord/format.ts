@@ -116,8 +116,8 @@ export function helpText(models: string[]): string {
     '**Commands**',
     '`/ask` one question (add `private` to see the answer alone) · `/chat` open a thread · `/stop` cancel',
     '`/model` show or set the model here · `/system` the channel instructions · `/reset` forget this thread',
-    '`/usage` tokens used · `/help` this text',
-    'On any message: **Apps → Explain**, **Translate** (into your language) or **Ask Gemini** (your question about it).',
+    '`/usage` tokens used · `/summarize` catch up on this channel, with links to the messages · `/help` this text',
+    'On any message: **Apps → Explain**, **Translate** (into your language), **Ask Gemini** (your question about it) or **Summarize** (the conversation up to it).',
     '',
     `Models: ${models.map((m) => `\`${m}\``).join(', ')}`,
   ].join('\n');

@@ -1,5 +1,5 @@
 /**
- * The message context-menu commands (Apps → Explain / Translate / Ask Gemini on any message). Each
+ * The message context-menu commands (Apps → Explain / Translate / Ask Gemini / Summarize on any message). Each
  * answers privately (an ephemeral response streamed through an `InteractionSink`) with a Share
  * button that posts the answer for everyone. "Ask Gemini" first opens a modal for the question.
  * The target message's text and its image and video attachments are the turn's input; the
@@ -14,6 +14,7 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
+import type { Config } from '../../config.js';
 import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
@@ -24,6 +25,7 @@ import { refusalFor } from './interaction-access.js';
 import { keyForRootMessage, toAttachmentRefs } from './normalize.js';
 import { privateAnswerComponents } from './share-button.js';
 import { InteractionSink } from './sink.js';
+import { DiscordSummaries } from './summaries.js';
 import type { DiscordTurnRunner } from './turns.js';
 import {
   forcedEphemeral,
@@ -37,6 +39,7 @@ export const MESSAGE_COMMAND = {
   explain: 'Explain',
   translate: 'Translate',
   ask: 'Ask Gemini',
+  summarize: 'Summarize',
 } as const;
 
 /** Every message command this file answers; a test checks the definitions match. */
@@ -58,6 +61,7 @@ interface TargetMessage {
 }
 
 export interface MessageCommandsOptions {
+  config: Config;
   engine: ConversationEngine;
   logger: Logger;
   budget: ChannelEditBudget;
@@ -78,8 +82,11 @@ export function languageOf(locale: string): string {
 export class DiscordMessageCommands {
   /** "Ask Gemini" targets waiting for their modal, by command interaction id. */
   private readonly pending = new Map<string, { target: TargetMessage; expiresAt: number }>();
+  private readonly summaries: DiscordSummaries;
 
-  constructor(private readonly options: MessageCommandsOptions) {}
+  constructor(private readonly options: MessageCommandsOptions) {
+    this.summaries = new DiscordSummaries(options);
+  }
 
   async handle(interaction: MessageContextMenuCommandInteraction): Promise<void> {
     const refusal = await refusalFor(this.options.runner, interaction);
@@ -96,6 +103,8 @@ export class DiscordMessageCommands {
         return this.answer(interaction, [], translatePrompt(target, languageOf(interaction.locale)));
       case MESSAGE_COMMAND.ask:
         return this.askQuestion(interaction, target);
+      case MESSAGE_COMMAND.summarize:
+        return this.summaries.messageCommand(interaction);
       default:
         return this.privately(interaction, `Unknown command ${interaction.commandName}.`);
     }

@@ -110,11 +110,12 @@ export class DiscordTurnRunner {
   /**
    * The per-user rate limit, checked before the adapter creates anything for a turn (a thread), so
    * a spammer opens nothing. False when refused (shown already); then run() with `rateLimitChecked`.
+   * Without `showQuietRefusal` (an interaction, which must be answered) every refusal is spoken.
    */
   async withinRateLimit(
     userId: string,
     showRefusal: (sentence: string) => Promise<unknown>,
-    showQuietRefusal: () => Promise<unknown>,
+    showQuietRefusal?: () => Promise<unknown>,
   ): Promise<boolean> {
     const refusal = await this.engine.rateLimit('discord', userId).catch((error: unknown) => error as Error);
     if (!refusal) return true;

@@ -77,7 +77,7 @@ const routes: Array<[string, RegExp, Handler]> = [
   ['GET', /^\/applications\/(\d+)\/guilds\/(\d+)\/commands$/, (ctx, p) => getCommands(ctx, p[0]!, p[1]!)],
   ['GET', /^\/channels\/(\d+)$/, (ctx, p) => getChannel(ctx, p[0]!)],
   ['POST', /^\/channels\/(\d+)\/messages$/, (ctx, p, body) => createMessage(ctx, p[0]!, body)],
-  ['GET', /^\/channels\/(\d+)\/messages$/, (ctx, p) => listMessages(ctx, p[0]!)],
+  ['GET', /^\/channels\/(\d+)\/messages$/, (ctx, p, _b, query) => listMessages(ctx, p[0]!, query)],
   ['GET', /^\/channels\/(\d+)\/messages\/(\d+)$/, (ctx, p) => getMessage(ctx, p[0]!, p[1]!)],
   ['PATCH', /^\/channels\/(\d+)\/messages\/(\d+)$/, (ctx, p, body) => editMessage(ctx, p[0]!, p[1]!, body)],
   ['DELETE', /^\/channels\/(\d+)\/messages\/(\d+)$/, (ctx, p) => deleteMessage(ctx, p[0]!, p[1]!)],
@@ -299,9 +299,54 @@ function createMessage(ctx: RestContext, channelId: string, body: JsonBody): Rep
   return json(200, toWireMessage(message), bucket.headers);
 }
 
-function listMessages(ctx: RestContext, channelId: string): Reply {
-  if (!ctx.state.channels.has(channelId)) return unknownChannel();
-  return json(200, ctx.state.channelMessages(channelId).reverse().slice(0, 50).map(toWireMessage));
+/**
+ * GET /channels/{id}/messages: newest first, `limit` 1-100 (default 50), at most one of `before`,
+ * `after` and `around`; 50035 for a limit out of range, 50001 where the bot may not read history.
+ */
+function listMessages(ctx: RestContext, channelId: string, query: URLSearchParams): Reply {
+  const channel = ctx.state.channels.get(channelId);
+  if (!channel) return unknownChannel();
+  if (channel.botCannotRead) return error(403, 50001, 'Missing Access');
+  const limit = query.has('limit') ? Number(query.get('limit')) : 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    const code = limit < 1 ? 'NUMBER_TYPE_MIN' : 'NUMBER_TYPE_MAX';
+    const message =
+      limit < 1
+        ? 'int value should be greater than or equal to 1.'
+        : 'int value should be less than or equal to 100.';
+    return json(400, {
+      code: 50035,
+      message: 'Invalid Form Body',
+      errors: { limit: { _errors: [{ code, message }] } },
+    });
+  }
+  const anchors = ['before', 'after', 'around'].filter((name) => query.has(name));
+  if (anchors.length > 1) return json(400, { code: 50035, message: 'Invalid Form Body', errors: {} });
+  // Ephemeral messages belong to one user's client: Discord never lists them in channel history.
+  const newestFirst = ctx.state
+    .channelMessages(channelId)
+    .filter((m) => (m.flags & 64) === 0)
+    .reverse();
+  const id = (name: string) => BigInt(query.get(name) ?? '0');
+  if (query.has('before')) {
+    return json(
+      200,
+      newestFirst
+        .filter((m) => BigInt(m.id) < id('before'))
+        .slice(0, limit)
+        .map(toWireMessage),
+    );
+  }
+  if (query.has('after')) {
+    const newer = newestFirst.filter((m) => BigInt(m.id) > id('after'));
+    return json(200, newer.slice(Math.max(0, newer.length - limit)).map(toWireMessage));
+  }
+  if (query.has('around')) {
+    const at = newestFirst.findIndex((m) => BigInt(m.id) <= id('around'));
+    const start = Math.max(0, (at < 0 ? newestFirst.length : at) - Math.floor(limit / 2));
+    return json(200, newestFirst.slice(start, start + limit).map(toWireMessage));
+  }
+  return json(200, newestFirst.slice(0, limit).map(toWireMessage));
 }
 
 function getMessage(ctx: RestContext, channelId: string, messageId: string): Reply {

@@ -286,6 +286,11 @@ export class DiscordEmulator {
     return this.state.addChannel({ type: 0, name, guild_id: guildId, parent_id: null }).id;
   }
 
+  /** Takes the bot's right to read this channel's history away (its history answers 403 50001). */
+  hideFromBot(channelId: string): void {
+    this.requireChannel(channelId).botCannotRead = true;
+  }
+
   /**
    * Discord resolved a link preview: MESSAGE_UPDATE with the embed added. The content and
    * `edited_timestamp` stay as they were; nobody edited anything.

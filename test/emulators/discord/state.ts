@@ -66,6 +66,8 @@ export interface EmuChannel {
   owner_id?: string;
   /** For DM channels: the other person. */
   recipient?: EmuUser;
+  /** The bot lacks View Channel / Read Message History here: reading its history is 403 50001. */
+  botCannotRead?: boolean;
 }
 
 /** One REST call as the emulator saw it. */

@@ -76,6 +76,29 @@ describe('discord emulator with the real discord.js client', () => {
     await expect(message.startThread({ name: 'again' })).rejects.toMatchObject({ code: 160004 });
   });
 
+  it('lists channel history newest first with limit and before, within Discord limits', async () => {
+    const channelId = emu.state.addChannel({
+      type: 0,
+      name: 'history',
+      guild_id: emu.guildId,
+      parent_id: null,
+    }).id;
+    const sent = Array.from({ length: 5 }, (_, i) => emu.sendMessage({ channelId, content: `h${i}` }));
+    const channel = await client.channels.fetch(channelId);
+    if (!channel?.isTextBased()) throw new Error('not text');
+    const newest = await channel.messages.fetch({ limit: 2 });
+    expect([...newest.values()].map((m) => m.content)).toEqual(['h4', 'h3']);
+    const older = await channel.messages.fetch({ limit: 100, before: sent[2]!.id });
+    expect([...older.values()].map((m) => m.content)).toEqual(['h1', 'h0']);
+    const after = await channel.messages.fetch({ after: sent[2]!.id });
+    expect([...after.values()].map((m) => m.content)).toEqual(['h4', 'h3']);
+    await expect(channel.messages.fetch({ limit: 101 })).rejects.toMatchObject({ code: 50035 });
+    await expect(channel.messages.fetch({ limit: 0 })).rejects.toMatchObject({ code: 50035 });
+    // A channel the bot may not read (no View Channel / Read Message History): 403 Missing Access.
+    emu.hideFromBot(channelId);
+    await expect(channel.messages.fetch({ limit: 10 })).rejects.toMatchObject({ code: 50001, status: 403 });
+  });
+
   it('answers a spent message bucket with a 429 that discord.js rejects on when asked to', async () => {
     const fast = await startDiscordEmulator({ messageBucket: { limit: 2, windowMs: 60_000 } });
     const other = new Client({

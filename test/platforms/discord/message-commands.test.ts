@@ -99,7 +99,7 @@ describe('definitions', () => {
       [...HANDLED_COMMANDS, ...HANDLED_MESSAGE_COMMANDS].sort(),
     );
     const byName = new Map(registered.map((c) => [c.name, c]));
-    for (const name of [...HANDLED_MESSAGE_COMMANDS, 'ask', 'help', 'usage']) {
+    for (const name of [...HANDLED_MESSAGE_COMMANDS, 'ask', 'help', 'usage', 'summarize']) {
       expect(byName.get(name)).toMatchObject({ integration_types: [0, 1], contexts: [0, 1, 2] });
     }
     for (const name of HANDLED_MESSAGE_COMMANDS) expect(byName.get(name)?.type).toBe(3);
