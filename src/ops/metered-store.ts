@@ -40,6 +40,9 @@ export function meterStore(store: Store, metrics: BotMetrics): Store {
     get usage() {
       return store.usage;
     },
+    get feedback() {
+      return store.feedback;
+    },
     get dedupe() {
       return store.dedupe;
     },

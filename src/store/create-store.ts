@@ -7,6 +7,7 @@
  */
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { KeyvFeedbackStore } from './feedback-store.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS, describeStoreUrl, sqlitePathOf } from './guard.js';
 import { DEFAULT_HISTORY_TTL_MS, KeyvHistoryStore } from './history-store.js';
 import { InProcessDeduplicator } from './in-process/dedupe.js';
@@ -46,6 +47,8 @@ export interface CreateStoreOptions {
   historyTtlMs?: number;
   /** Turns kept per conversation, oldest dropped first (default 500). */
   maxStoredTurns?: number;
+  /** How long a rating of an answer is kept after its last change (default 90 days). */
+  feedbackRetentionMs?: number;
 }
 
 const DEFAULT_MAX_CONCURRENCY = 20;
@@ -84,6 +87,7 @@ async function openInProcessStore(kind: 'memory' | 'sqlite', options: CreateStor
     history: new KeyvHistoryStore(kv, keys, { ttlMs: historyTtlMs, maxStoredTurns: options.maxStoredTurns }),
     settings: new KeyvSettingsStore(kv, keys),
     usage: new CountingUsageStore(new KeyvUsageCounters(kv), keys, historyTtlMs),
+    feedback: new KeyvFeedbackStore(kv, keys, options.feedbackRetentionMs),
     dedupe: new InProcessDeduplicator(),
     locks: new InProcessLocks(),
     rateLimiter: new InProcessRateLimiter(),
@@ -131,6 +135,7 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
     history: new KeyvHistoryStore(kv, keys, { ttlMs: historyTtlMs, maxStoredTurns: options.maxStoredTurns }),
     settings: new KeyvSettingsStore(kv, keys),
     usage: new CountingUsageStore(new RedisUsageCounters(redis), keys, historyTtlMs),
+    feedback: new KeyvFeedbackStore(kv, keys, options.feedbackRetentionMs),
     dedupe: new RedisDeduplicator(redis, keys),
     locks,
     rateLimiter: new RedisRateLimiter(redis, keys),

@@ -6,7 +6,16 @@
 import type { PlatformName, SettingsScope } from './types.js';
 
 /** The areas of the key space, in the order the architecture document lists them. */
-export type KeyArea = 'history' | 'settings' | 'usage' | 'msg' | 'dedupe' | 'lock' | 'rate' | 'gate';
+export type KeyArea =
+  | 'history'
+  | 'settings'
+  | 'usage'
+  | 'feedback'
+  | 'msg'
+  | 'dedupe'
+  | 'lock'
+  | 'rate'
+  | 'gate';
 
 /** Builds the keys of one store prefix. */
 export class StoreKeys {
@@ -39,6 +48,16 @@ export class StoreKeys {
 
   usageOfUser(platform: PlatformName, userId: string): string {
     return this.area('usage', `user:${platform}:${userId}`);
+  }
+
+  /** One user's rating of one answer message. */
+  feedback(platform: PlatformName, messageId: string, userId: string): string {
+    return this.area('feedback', `rating:${platform}:${messageId}:${userId}`);
+  }
+
+  /** The rating keys written on one UTC day (`YYYY-MM-DD`), the index the export walks. */
+  feedbackDay(day: string): string {
+    return this.area('feedback', `day:${day}`);
   }
 
   dedupe(id: string): string {

@@ -54,6 +54,8 @@ export interface Turn {
   /** On assistant turns: which model answered and what it cost. */
   model?: string;
   usage?: Usage;
+  /** On assistant turns: the upstream's trace id of the answering request, for feedback and support. */
+  traceId?: string;
 }
 
 /** Where a setting applies; a thread's setting overrides its channel's. */
@@ -115,6 +117,39 @@ export interface UsageStore {
   add(key: ConversationKey, userId: string, usage: Usage): Promise<void>;
   forConversation(key: ConversationKey): Promise<UsageTotals>;
   forUser(platform: PlatformName, userId: string): Promise<UsageTotals>;
+}
+
+export type FeedbackRating = 'positive' | 'negative';
+
+/** One user's rating of one answer, with what an operator needs to judge it. */
+export interface FeedbackRecord {
+  platform: PlatformName;
+  /** `conversationId` of the conversation the answer belongs to. */
+  conversationId: string;
+  /** The platform message id the rating was given on (a message of the answer). */
+  messageId: string;
+  userId: string;
+  rating: FeedbackRating;
+  /** The model that answered and the upstream trace id of that request, when known. */
+  model?: string;
+  traceId?: string;
+  /** The prompt the answer answered (the preceding user turn) and the answer itself. */
+  prompt: string;
+  answer: string;
+  /** When the rating was given or last changed, ISO 8601 UTC. */
+  time: string;
+}
+
+/** What storing a rating did: a first rating, a changed one, or the same rating again. */
+export type FeedbackWrite = 'new' | 'changed' | 'unchanged';
+
+/**
+ * Ratings of answers, one per user and answer message, each kept for the feedback retention after
+ * its last change. `list` returns every rating still kept (for `npm run feedback:export`).
+ */
+export interface FeedbackStore {
+  record(record: FeedbackRecord): Promise<FeedbackWrite>;
+  list(): Promise<FeedbackRecord[]>;
 }
 
 /** Set-if-absent with a TTL: the first caller for an id gets true, every later one false. */
@@ -204,6 +239,7 @@ export interface Store {
   readonly history: HistoryStore;
   readonly settings: SettingsStore;
   readonly usage: UsageStore;
+  readonly feedback: FeedbackStore;
   readonly dedupe: Deduplicator;
   readonly locks: ConversationLocks;
   readonly rateLimiter: RateLimiter;
