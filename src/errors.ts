@@ -84,7 +84,9 @@ export type UserInputErrorCode =
   | 'unknown_command'
   | 'model_not_allowed'
   | 'bad_argument'
-  | 'not_permitted';
+  | 'not_permitted'
+  /** A rating button on a message that is no kept answer (regenerated, reset, expired). */
+  | 'answer_gone';
 
 /** The user asked for something the bot will not do as asked; `message` is already user-facing. */
 export class UserInputError extends AppError {

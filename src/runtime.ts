@@ -47,6 +47,7 @@ export async function createRuntime(
     prefix: config.store.prefix,
     logger,
     maxConcurrency: config.upstream.maxConcurrency,
+    feedbackRetentionMs: config.store.feedbackRetentionDays * 24 * 60 * 60 * 1000,
   });
   const rawUpstream = createUpstreamClient({ ...upstreamOptionsFromConfig(config), logger });
   const store = metrics ? meterStore(rawStore, metrics) : rawStore;
@@ -102,6 +103,9 @@ function combineObservers(...observers: Array<EngineObserver | undefined>): Engi
     },
     turnFinished: (...args) => {
       for (const o of present) o.turnFinished?.(...args);
+    },
+    feedback: (...args) => {
+      for (const o of present) o.feedback?.(...args);
     },
   };
 }

@@ -12,6 +12,8 @@ import type { Logger } from '../log.js';
 import {
   type ConversationKey,
   conversationId,
+  type FeedbackRating,
+  type FeedbackWrite,
   type HeldLock,
   type PlatformName,
   type SettingsScope,
@@ -21,6 +23,7 @@ import {
 } from '../store/types.js';
 import type { UpstreamClient, Usage } from '../upstream/types.js';
 import { describeError, isAbort } from './describe-error.js';
+import { type RateAnswerInput, rateAnswer } from './feedback.js';
 import { ReplyRenderer } from './renderer.js';
 import { prepareTurn, saveTurn, type TurnContext } from './turn-history.js';
 import type { AttachmentResolver, IncomingTurn, ReplySink, TurnOutcome } from './types.js';
@@ -45,6 +48,8 @@ export interface EngineObserver {
     outcome: TurnOutcome['status'],
     info: { ms: number; usage?: Usage; edits: number; posts: number; rateLimits: number },
   ): void;
+  /** A rating was stored or changed (a repeated click of the same rating is not reported). */
+  feedback?(platform: PlatformName, rating: FeedbackRating): void;
 }
 
 export interface HandleTurnOptions {
@@ -224,6 +229,7 @@ export class ConversationEngine {
         createdAt: Date.now(),
         model: prepared.model,
         ...(usage ? { usage } : {}),
+        ...(traceId ? { traceId } : {}),
       };
       await saveTurn(this.store, turn, mode, prepared.userTurn, answer, usage, sink, log, lock);
       log.info({ ms: Date.now() - startedAt, model: prepared.model, usage, traceId }, 'turn answered');
@@ -330,6 +336,17 @@ export class ConversationEngine {
 
   async hasConversation(key: ConversationKey): Promise<boolean> {
     return (await this.store.history.load(key)).length > 0;
+  }
+
+  /**
+   * A 👍/👎 click on an answer message: one rating per user and answer, a second click changes
+   * it. Throws `UserInputError` when the message is no kept answer, `StoreUnavailableError` when
+   * the store fails; both read well through `describeError`.
+   */
+  async rateAnswer(input: RateAnswerInput): Promise<FeedbackWrite> {
+    const write = await rateAnswer(this.store, input, this.logger);
+    if (write !== 'unchanged') this.observer?.feedback?.(input.platform, input.rating);
+    return write;
   }
 
   async reset(key: ConversationKey): Promise<void> {

@@ -49,6 +49,7 @@ export class BotMetrics {
   readonly storeLatencySeconds: Histogram<'operation'>;
   readonly storeUp: Gauge;
   readonly storeErrors: Counter<'operation'>;
+  readonly feedback: Counter<'platform' | 'rating'>;
   private sources: MetricSources = {};
 
   constructor(options: BotMetricsOptions = {}) {
@@ -142,6 +143,12 @@ export class BotMetrics {
       labelNames: ['operation'],
       registers,
     });
+    this.feedback = new Counter({
+      name: 'gcb_feedback_total',
+      help: 'Ratings of answers stored or changed, by platform and rating (positive, negative).',
+      labelNames: ['platform', 'rating'],
+      registers,
+    });
     const sources = () => this.sources;
     new Gauge({
       name: 'gcb_active_streams',
@@ -178,6 +185,7 @@ export class BotMetrics {
       if (info.edits > 0) this.platformMessages.inc({ platform, kind: 'edit' }, info.edits);
       if (info.rateLimits > 0) this.platformRateLimits.inc({ platform }, info.rateLimits);
     },
+    feedback: (platform, rating) => this.feedback.inc({ platform, rating }),
   };
 
   /** For adapters that meet a 429 outside a reply (commands, reactions). */
