@@ -67,6 +67,9 @@ const SHUTDOWN_REASON = new DOMException('The bot is shutting down', 'AbortError
 const SHUTTING_DOWN_SENTENCE = 'The bot is restarting. Please send your message again in a minute.';
 const INTERRUPTED_BY_SHUTDOWN = 'the bot restarted before this answer was finished. Please ask again.';
 const LOCK_TTL_MS = 30_000;
+/** How long a rating waits for an answer still being saved, and how often it looks again. */
+const SAVE_WAIT_MS = 5_000;
+const SAVE_POLL_MS = 50;
 
 export class ConversationEngine {
   readonly allowedModels: string[];
@@ -344,9 +347,27 @@ export class ConversationEngine {
    * the store fails; both read well through `describeError`.
    */
   async rateAnswer(input: RateAnswerInput): Promise<FeedbackWrite> {
-    const write = await rateAnswer(this.store, input, this.logger);
+    const write = await this.whenSaved(() => rateAnswer(this.store, input, this.logger));
     if (write !== 'unchanged') this.observer?.feedback?.(input.platform, input.rating);
     return write;
+  }
+
+  /**
+   * Runs `lookup` again while an answer of this instance is being saved: the 'done' edit shows the
+   * rating buttons a moment before the turn reaches history, and a click in that moment must not
+   * read as "no longer kept". Bounded; past it (or with nothing being saved) the refusal stands.
+   */
+  private async whenSaved<T>(lookup: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + SAVE_WAIT_MS;
+    for (;;) {
+      try {
+        return await lookup();
+      } catch (error) {
+        const gone = error instanceof UserInputError && error.code === 'answer_gone';
+        if (!gone || this.finishing.size === 0 || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, SAVE_POLL_MS));
+      }
+    }
   }
 
   async reset(key: ConversationKey): Promise<void> {

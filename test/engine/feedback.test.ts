@@ -142,3 +142,44 @@ describe('regenerate on another model', () => {
     ]);
   });
 });
+
+describe('a click the moment the answer shows done', () => {
+  it('is kept: the rating waits for the answer being saved rather than calling it gone', async () => {
+    const key = newKey();
+    let click: Promise<unknown> | undefined;
+    // The 'done' edit is when the buttons appear, a moment before the turn is written to history.
+    class ClickingSink extends RecordingSink {
+      override async post(text: string, phase: Parameters<RecordingSink['post']>[1]): Promise<string> {
+        const id = await super.post(text, phase);
+        if (phase === 'done') click ??= rate(id);
+        return id;
+      }
+      override async edit(id: string, text: string, phase: Parameters<RecordingSink['edit']>[2]) {
+        await super.edit(id, text, phase);
+        if (phase === 'done') click ??= rate(id);
+      }
+    }
+    const rate = (messageId: string) =>
+      t.engine
+        .rateAnswer({
+          platform: 'discord',
+          messageId: `${key.channel}-${messageId}`,
+          userId: 'ada',
+          rating: 'positive',
+        })
+        .catch((error: unknown) => error);
+    // Unique platform ids for this conversation, so no other test's m1 is found instead.
+    class UniqueIds extends ClickingSink {
+      override async post(text: string, phase: Parameters<RecordingSink['post']>[1]): Promise<string> {
+        return `${key.channel}-${await super.post(text, phase)}`;
+      }
+      override async edit(id: string, text: string, phase: Parameters<RecordingSink['edit']>[2]) {
+        await super.edit(id.slice(key.channel.length + 1), text, phase);
+      }
+    }
+    const outcome = await t.engine.handleTurn(turn(key, 'quick!'), new UniqueIds());
+    expect(outcome.status).toBe('done');
+    expect(click).toBeDefined();
+    expect(await click).toBe('new');
+  });
+});
