@@ -7,6 +7,7 @@ import type { types } from '@slack/bolt';
 import { splitMessage } from '../../engine/split.js';
 import type { ReplyPhase } from '../../engine/types.js';
 import type { ConversationKey } from '../../store/types.js';
+import { feedbackBlock, modelMenu } from './answer-actions.js';
 
 export const STOP_ACTION_ID = 'gemini_stop';
 export const REGENERATE_ACTION_ID = 'gemini_regenerate';
@@ -35,19 +36,27 @@ export function decodeButtonValue(value: string | undefined): ButtonValue | unde
   return undefined;
 }
 
-/** Blocks for a reply message showing `mrkdwn` in `phase`; `withButtons` false for earlier parts of a long reply. */
+/**
+ * Blocks for a reply message showing `mrkdwn` in `phase`; `withButtons` false for earlier parts of
+ * a long reply. A finished answer also gets 👍 / 👎 and, with several `models`, a regenerate menu.
+ */
 export function replyBlocks(
   mrkdwn: string,
   phase: ReplyPhase,
   key: ConversationKey,
   withButtons = true,
+  models: readonly string[] = [],
 ): types.KnownBlock[] {
   const blocks: types.KnownBlock[] = splitMessage(mrkdwn || ' ', SECTION_TEXT_LIMIT).map((text) => ({
     type: 'section',
     text: { type: 'mrkdwn', text, verbatim: true },
   }));
+  if (withButtons && phase === 'done') blocks.push(feedbackBlock());
   const button = buttonFor(phase, key);
-  if (withButtons && button) blocks.push({ type: 'actions', block_id: 'reply_actions', elements: [button] });
+  const menu = phase === 'streaming' ? [] : modelMenu(key, models);
+  if (withButtons && button) {
+    blocks.push({ type: 'actions', block_id: 'reply_actions', elements: [button, ...menu] });
+  }
   return blocks;
 }
 

@@ -31,6 +31,8 @@ export interface ReplyTarget {
   threadTs: string | undefined;
   /** The person who asked: notices go to them ephemerally. */
   userId: string;
+  /** The models Regenerate may answer with (a menu on the finished answer when more than one). */
+  models?: readonly string[];
   logger: Logger;
 }
 
@@ -54,7 +56,7 @@ export class SlackUpdateSink implements ReplySink {
         channel: this.target.channel,
         ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
         text: mrkdwn,
-        blocks: replyBlocks(mrkdwn, phase, this.target.key),
+        blocks: replyBlocks(mrkdwn, phase, this.target.key, true, this.target.models),
         unfurl_links: false,
         unfurl_media: false,
       });
@@ -74,7 +76,13 @@ export class SlackUpdateSink implements ReplySink {
         channel: this.target.channel,
         ts: messageId,
         text: mrkdwn,
-        blocks: replyBlocks(mrkdwn, phase, this.target.key, this.posted.at(-1) === messageId),
+        blocks: replyBlocks(
+          mrkdwn,
+          phase,
+          this.target.key,
+          this.posted.at(-1) === messageId,
+          this.target.models,
+        ),
       });
     } catch (error) {
       throw asSinkError(error);

@@ -3,6 +3,7 @@
  * `{ ok: false, error }` (HTTP 200) on failure. Arguments arrive form-encoded from the WebClient, so
  * every value is a string and JSON fields (blocks, chunks) are JSON text.
  */
+import { blockErrors } from './blocks.js';
 import type { EmulatedFile, EmulatedMessage, WorkspaceState } from './state.js';
 
 /** Slack refuses chat.postMessage/chat.update text near 4,000 characters (observed). */
@@ -81,6 +82,8 @@ export const METHODS: Record<string, Handler> = {
     if (!args.channel) return fail('channel_not_found');
     const blocks = json(args.blocks);
     if (blocks === null) return fail('invalid_blocks');
+    const blockProblems = blocks === undefined ? undefined : blockErrors(blocks);
+    if (blockProblems) return fail('invalid_blocks', { errors: blockProblems });
     const text = args.text ?? args.markdown_text ?? '';
     if (!text && !blocks) return fail('no_text');
     if (text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
@@ -106,6 +109,8 @@ export const METHODS: Record<string, Handler> = {
     if (message.streaming) return fail('streaming_state_conflict');
     const blocks = json(args.blocks);
     if (blocks === null) return fail('invalid_blocks');
+    const blockProblems = blocks === undefined ? undefined : blockErrors(blocks);
+    if (blockProblems) return fail('invalid_blocks', { errors: blockProblems });
     const text = args.text ?? args.markdown_text ?? message.text;
     if (text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
     if (blocks !== undefined) message.blocks = blocks;
@@ -188,6 +193,8 @@ export const METHODS: Record<string, Handler> = {
     if (text.length > MAX_STREAM_CHUNK) return fail('msg_too_long');
     const blocks = json(args.blocks);
     if (blocks === null) return fail('invalid_blocks');
+    const blockProblems = blocks === undefined ? undefined : blockErrors(blocks);
+    if (blockProblems) return fail('invalid_blocks', { errors: blockProblems });
     message.streaming = false;
     if (blocks !== undefined) message.blocks = blocks;
     if (text) state.change(message, message.text + text);

@@ -5,7 +5,7 @@
  * it) and refused to a blocked member like every other button; choosing a model answers again with
  * it, and history then holds only the new answer.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_USER, type EmuMessage, type EmuUser } from '../../emulators/discord/server.js';
 import { type DiscordBot, hasButton, replyFinished, startDiscordBot } from './support.js';
 
@@ -163,11 +163,14 @@ describe('Regenerate on another model', () => {
     expect(te.emulator.requests[1]!.body.model).toBe(other);
     expect(te.emulator.requests[1]!.body.messages.at(-1).content).toBe('pick a number');
     const key = await te.store.history.findByMessage('discord', answer.id);
-    const history = await te.store.history.load(key!);
-    expect(history.map((t) => [t.role, t.text, t.model ?? ''])).toEqual([
-      ['user', 'pick a number', ''],
-      ['assistant', 'second answer', other],
-    ]);
+    // The reply shows done a moment before the turn is saved.
+    await vi.waitFor(async () => {
+      const history = await te.store.history.load(key!);
+      expect(history.map((t) => [t.role, t.text, t.model ?? ''])).toEqual([
+        ['user', 'pick a number', ''],
+        ['assistant', 'second answer', other],
+      ]);
+    });
   });
 
   it('refuses a model that is not allowed, without asking the upstream', async () => {
