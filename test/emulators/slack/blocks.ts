@@ -35,9 +35,9 @@ export function blockErrors(blocks: Json): string[] | undefined {
       const elements: Json[] = Array.isArray(block.elements) ? block.elements : [];
       if (elements.length < 1 || elements.length > BLOCK_LIMITS.actionsElements)
         errors.push(`must have 1-${BLOCK_LIMITS.actionsElements} elements [json-pointer:${at}/elements]`);
-      elements.forEach((element, i) =>
-        errors.push(...elementErrors(element, `${at}/elements/${i}`, actionIds)),
-      );
+      for (const [i, element] of elements.entries()) {
+        errors.push(...elementErrors(element, `${at}/elements/${i}`, actionIds));
+      }
     } else if (block?.type === 'context_actions') {
       const elements: Json[] = Array.isArray(block.elements) ? block.elements : [];
       if (elements.length < 1 || elements.length > BLOCK_LIMITS.contextActionsElements)

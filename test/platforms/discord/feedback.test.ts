@@ -191,3 +191,23 @@ describe('Regenerate on another model', () => {
     expect(hasButton(discord.state.messages.get(answer.id)!, 'Regenerate')).toBe(true);
   });
 });
+
+describe("the emulator's component checks", () => {
+  it('refuses a select menu sharing its row or with more than 25 options, and passes what the bot sends', async () => {
+    const { validateMessageBody } = await import('../../emulators/discord/limits.js');
+    const { answerComponents } = await import('../../../src/platforms/discord/format.js');
+    const key = { platform: 'discord' as const, workspace: '1', channel: '2', thread: '3' };
+    const ok = { content: 'a', components: answerComponents('done', key, bot.te.config.models.allowed) };
+    expect(validateMessageBody(ok, { requireSomething: true })).toBeUndefined();
+    const options = (n: number) => Array.from({ length: n }, (_, i) => ({ label: `m${i}`, value: `m${i}` }));
+    const select = (n: number) => ({ type: 3, custom_id: 's', options: options(n) });
+    const button = { type: 2, style: 2, custom_id: 'b', label: 'b' };
+    for (const components of [[select(2), button], [select(26)]]) {
+      const invalid = validateMessageBody(
+        { content: 'a', components: [{ type: 1, components }] },
+        { requireSomething: true },
+      );
+      expect(invalid).toMatchObject({ code: 50035 });
+    }
+  });
+});

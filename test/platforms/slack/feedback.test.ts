@@ -164,3 +164,22 @@ describe('Regenerate on another model', () => {
     expect(bot.upstream.requests).toHaveLength(0);
   });
 });
+
+describe("the emulator's block checks", () => {
+  it('refuses what Slack refuses in context_actions and static_select, and passes what the bot sends', async () => {
+    const { blockErrors } = await import('../../emulators/slack/blocks.js');
+    const { replyBlocks } = await import('../../../src/platforms/slack/reply-blocks.js');
+    const key: ConversationKey = { platform: 'slack', workspace: 'T1', channel: 'C1', thread: '1.2' };
+    const models = bot.engine.config.models.allowed;
+    expect(blockErrors(replyBlocks('answer', 'done', key, true, models))).toBeUndefined();
+    const button = { type: 'button', action_id: 'b', text: { type: 'plain_text', text: 'x' } };
+    expect(blockErrors([{ type: 'context_actions', elements: [button] }])).toHaveLength(1);
+    const options = Array.from({ length: 101 }, (_, i) => ({
+      text: { type: 'plain_text', text: `m${i}` },
+      value: `${i}`,
+    }));
+    expect(
+      blockErrors([{ type: 'actions', elements: [{ type: 'static_select', action_id: 's', options }] }]),
+    ).toHaveLength(1);
+  });
+});
