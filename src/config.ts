@@ -64,6 +64,7 @@ const schema = z.object({
     ),
   STORE_URL: storeUrl.prefault('sqlite://./data/gemini-chat-bot.sqlite'),
   STORE_PREFIX: z.string().min(1).prefault('gcb'),
+  FEEDBACK_RETENTION_DAYS: count.prefault(90),
   HISTORY_MAX_TURNS: count.prefault(40),
   HISTORY_MAX_CHARS: count.prefault(100_000),
   UPSTREAM_CONNECT_TIMEOUT_MS: timeoutMillis.prefault(10_000),
@@ -174,7 +175,8 @@ export interface Config {
     fallbacks: Record<string, string>;
   };
   systemPrompt: string;
-  store: { url: string; prefix: string };
+  /** `feedbackRetentionDays`: how long a 👍/👎 rating is kept after its last change (FEEDBACK_RETENTION_DAYS). */
+  store: { url: string; prefix: string; feedbackRetentionDays: number };
   history: { maxTurns: number; maxChars: number };
   reasoningDisplay: 'status' | 'text' | 'hidden';
   attachments: {
@@ -307,7 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fallbacks: parseFallbacks(e.MODEL_FALLBACKS, e.ALLOWED_MODELS),
     },
     systemPrompt: e.SYSTEM_PROMPT,
-    store: { url: e.STORE_URL, prefix: e.STORE_PREFIX },
+    store: { url: e.STORE_URL, prefix: e.STORE_PREFIX, feedbackRetentionDays: e.FEEDBACK_RETENTION_DAYS },
     history: { maxTurns: e.HISTORY_MAX_TURNS, maxChars: e.HISTORY_MAX_CHARS },
     reasoningDisplay: e.REASONING_DISPLAY,
     attachments: {

@@ -86,7 +86,9 @@ export type UserInputErrorCode =
   | 'bad_argument'
   | 'not_permitted'
   /** A platform window closed before the bot could act on it (Slack's 3-second trigger_id). */
-  | 'expired_action';
+  | 'expired_action'
+  /** A rating button on a message that is no kept answer (regenerated, reset, expired). */
+  | 'answer_gone';
 
 /** The user asked for something the bot will not do as asked; `message` is already user-facing. */
 export class UserInputError extends AppError {

@@ -47,6 +47,7 @@ export async function createRuntime(
     prefix: config.store.prefix,
     logger,
     maxConcurrency: config.upstream.maxConcurrency,
+    feedbackRetentionMs: config.store.feedbackRetentionDays * 24 * 60 * 60 * 1000,
   });
   const rawUpstream = createUpstreamClient({ ...upstreamOptionsFromConfig(config), logger });
   const store = metrics ? meterStore(rawStore, metrics) : rawStore;
@@ -108,6 +109,9 @@ function combineObservers(...observers: Array<EngineObserver | undefined>): Engi
     },
     modelFallback: (...args) => {
       for (const o of present) o.modelFallback?.(...args);
+    },
+    feedback: (...args) => {
+      for (const o of present) o.feedback?.(...args);
     },
   };
 }

@@ -18,6 +18,8 @@ import type { Logger } from '../log.js';
 import {
   type ConversationKey,
   conversationId,
+  type FeedbackRating,
+  type FeedbackWrite,
   type HeldLock,
   type PlatformName,
   type SettingsScope,
@@ -29,6 +31,7 @@ import type { UpstreamClient, Usage } from '../upstream/types.js';
 import { type BudgetLine, type BudgetSubject, SpendBudgets } from './budgets.js';
 import { describeError, isAbort } from './describe-error.js';
 import { streamWithFallback } from './fallback.js';
+import { type RateAnswerInput, rateAnswer } from './feedback.js';
 import { ReplyRenderer } from './renderer.js';
 import { prepareTurn, saveTurn, type TurnContext } from './turn-history.js';
 import type { AttachmentResolver, ContentTransform, IncomingTurn, ReplySink, TurnOutcome } from './types.js';
@@ -57,6 +60,8 @@ export interface EngineObserver {
   budgetRefused?(platform: PlatformName, scope: BudgetLine['scope'], period: BudgetLine['period']): void;
   /** A turn answered by `to` because `from` failed before its first byte. */
   modelFallback?(from: string, to: string): void;
+  /** A rating was stored or changed (a repeated click of the same rating is not reported). */
+  feedback?(platform: PlatformName, rating: FeedbackRating): void;
 }
 
 export interface HandleTurnOptions {
@@ -76,6 +81,9 @@ const SHUTDOWN_REASON = new DOMException('The bot is shutting down', 'AbortError
 const SHUTTING_DOWN_SENTENCE = 'The bot is restarting. Please send your message again in a minute.';
 const INTERRUPTED_BY_SHUTDOWN = 'the bot restarted before this answer was finished. Please ask again.';
 const LOCK_TTL_MS = 30_000;
+/** How long a rating waits for an answer still being saved, and how often it looks again. */
+const SAVE_WAIT_MS = 5_000;
+const SAVE_POLL_MS = 50;
 
 export class ConversationEngine {
   readonly allowedModels: string[];
@@ -260,6 +268,7 @@ export class ConversationEngine {
         createdAt: Date.now(),
         model,
         ...(usage ? { usage } : {}),
+        ...(traceId ? { traceId } : {}),
       };
       await saveTurn(this.store, turn, mode, prepared.userTurn, answer, usage, sink, log, lock);
       log.info({ ms: Date.now() - startedAt, model, usage, traceId }, 'turn answered');
@@ -366,6 +375,35 @@ export class ConversationEngine {
 
   async hasConversation(key: ConversationKey): Promise<boolean> {
     return (await this.store.history.load(key)).length > 0;
+  }
+
+  /**
+   * A 👍/👎 click on an answer message: one rating per user and answer, a second click changes
+   * it. Throws `UserInputError` when the message is no kept answer, `StoreUnavailableError` when
+   * the store fails; both read well through `describeError`.
+   */
+  async rateAnswer(input: RateAnswerInput): Promise<FeedbackWrite> {
+    const write = await this.whenSaved(() => rateAnswer(this.store, input, this.logger));
+    if (write !== 'unchanged') this.observer?.feedback?.(input.platform, input.rating);
+    return write;
+  }
+
+  /**
+   * Runs `lookup` again while an answer of this instance is being saved: the 'done' edit shows the
+   * rating buttons a moment before the turn reaches history, and a click in that moment must not
+   * read as "no longer kept". Bounded; past it (or with nothing being saved) the refusal stands.
+   */
+  private async whenSaved<T>(lookup: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + SAVE_WAIT_MS;
+    for (;;) {
+      try {
+        return await lookup();
+      } catch (error) {
+        const gone = error instanceof UserInputError && error.code === 'answer_gone';
+        if (!gone || this.finishing.size === 0 || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, SAVE_POLL_MS));
+      }
+    }
   }
 
   async reset(key: ConversationKey): Promise<void> {

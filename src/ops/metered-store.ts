@@ -46,6 +46,9 @@ export function meterStore(store: Store, metrics: BotMetrics): Store {
     get viewing() {
       return store.viewing;
     },
+    get feedback() {
+      return store.feedback;
+    },
     get dedupe() {
       return store.dedupe;
     },

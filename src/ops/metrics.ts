@@ -51,6 +51,7 @@ export class BotMetrics {
   readonly storeErrors: Counter<'operation'>;
   readonly budgetRefusals: Counter<'platform' | 'scope' | 'period'>;
   readonly modelFallbacks: Counter<'from' | 'to'>;
+  readonly feedback: Counter<'platform' | 'rating'>;
   private sources: MetricSources = {};
 
   constructor(options: BotMetricsOptions = {}) {
@@ -156,6 +157,12 @@ export class BotMetrics {
       labelNames: ['from', 'to'],
       registers,
     });
+    this.feedback = new Counter({
+      name: 'gcb_feedback_total',
+      help: 'Ratings of answers stored or changed, by platform and rating (positive, negative).',
+      labelNames: ['platform', 'rating'],
+      registers,
+    });
     const sources = () => this.sources;
     new Gauge({
       name: 'gcb_active_streams',
@@ -194,6 +201,7 @@ export class BotMetrics {
     },
     budgetRefused: (platform, scope, period) => this.budgetRefusals.inc({ platform, scope, period }),
     modelFallback: (from, to) => this.modelFallbacks.inc({ from, to }),
+    feedback: (platform, rating) => this.feedback.inc({ platform, rating }),
   };
 
   /** For adapters that meet a 429 outside a reply (commands, reactions). */

@@ -7,6 +7,7 @@
  */
 import { StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { KeyvFeedbackStore } from './feedback-store.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS, describeStoreUrl, sqlitePathOf } from './guard.js';
 import { DEFAULT_HISTORY_TTL_MS, KeyvHistoryStore } from './history-store.js';
 import { InProcessDeduplicator } from './in-process/dedupe.js';
@@ -50,6 +51,8 @@ export interface CreateStoreOptions {
   historyTtlMs?: number;
   /** Turns kept per conversation, oldest dropped first (default 500). */
   maxStoredTurns?: number;
+  /** How long a rating of an answer is kept after its last change (default 90 days). */
+  feedbackRetentionMs?: number;
 }
 
 const DEFAULT_MAX_CONCURRENCY = 20;
@@ -90,6 +93,7 @@ async function openInProcessStore(kind: 'memory' | 'sqlite', options: CreateStor
     viewing: new KeyvViewingContextStore(kv, keys),
     usage: new CountingUsageStore(new KeyvUsageCounters(kv), keys, historyTtlMs),
     spend: new KeyvSpendCounters(kv, keys),
+    feedback: new KeyvFeedbackStore(kv, keys, options.feedbackRetentionMs),
     dedupe: new InProcessDeduplicator(),
     locks: new InProcessLocks(),
     rateLimiter: new InProcessRateLimiter(),
@@ -146,6 +150,7 @@ async function openRedisStore(options: CreateStoreOptions): Promise<Store> {
     viewing: new KeyvViewingContextStore(kv, keys),
     usage: new CountingUsageStore(new RedisUsageCounters(redis), keys, historyTtlMs),
     spend: new RedisSpendCounters(redis, keys),
+    feedback: new KeyvFeedbackStore(kv, keys, options.feedbackRetentionMs),
     dedupe: new RedisDeduplicator(redis, keys),
     locks,
     rateLimiter: new RedisRateLimiter(redis, keys),

@@ -10,6 +10,7 @@ export type KeyArea =
   | 'history'
   | 'settings'
   | 'usage'
+  | 'feedback'
   | 'msg'
   | 'dedupe'
   | 'lock'
@@ -53,6 +54,16 @@ export class StoreKeys {
   /** A spend-budget period counter (`SpendCounterRef.id`), in the usage area. */
   spend(counterId: string): string {
     return this.area('usage', `spend:${counterId}`);
+  }
+
+  /** One user's rating of one answer message. */
+  feedback(platform: PlatformName, messageId: string, userId: string): string {
+    return this.area('feedback', `rating:${platform}:${messageId}:${userId}`);
+  }
+
+  /** The rating keys written on one UTC day (`YYYY-MM-DD`), the index the export walks. */
+  feedbackDay(day: string): string {
+    return this.area('feedback', `day:${day}`);
   }
 
   dedupe(id: string): string {

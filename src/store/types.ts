@@ -54,6 +54,8 @@ export interface Turn {
   /** On assistant turns: which model answered and what it cost. */
   model?: string;
   usage?: Usage;
+  /** On assistant turns: the upstream's trace id of the answering request, for feedback and support. */
+  traceId?: string;
 }
 
 /** Where a setting applies; a thread's setting overrides its channel's. */
@@ -134,6 +136,39 @@ export interface SpendCounters {
   add(counters: readonly SpendCounterRef[], tokens: number): Promise<number[]>;
   /** The totals of these counters (0 for one never written or expired), in the same order. */
   read(ids: readonly string[]): Promise<number[]>;
+}
+
+export type FeedbackRating = 'positive' | 'negative';
+
+/** One user's rating of one answer, with what an operator needs to judge it. */
+export interface FeedbackRecord {
+  platform: PlatformName;
+  /** `conversationId` of the conversation the answer belongs to. */
+  conversationId: string;
+  /** The platform message id the rating was given on (a message of the answer). */
+  messageId: string;
+  userId: string;
+  rating: FeedbackRating;
+  /** The model that answered and the upstream trace id of that request, when known. */
+  model?: string;
+  traceId?: string;
+  /** The prompt the answer answered (the preceding user turn) and the answer itself. */
+  prompt: string;
+  answer: string;
+  /** When the rating was given or last changed, ISO 8601 UTC. */
+  time: string;
+}
+
+/** What storing a rating did: a first rating, a changed one, or the same rating again. */
+export type FeedbackWrite = 'new' | 'changed' | 'unchanged';
+
+/**
+ * Ratings of answers, one per user and answer message, each kept for the feedback retention after
+ * its last change. `list` returns every rating still kept (for `npm run feedback:export`).
+ */
+export interface FeedbackStore {
+  record(record: FeedbackRecord): Promise<FeedbackWrite>;
+  list(): Promise<FeedbackRecord[]>;
 }
 
 /** Set-if-absent with a TTL: the first caller for an id gets true, every later one false. */
@@ -243,6 +278,7 @@ export interface Store {
   /** Period totals of the spend budgets (BUDGET_*_TOKENS). */
   readonly spend: SpendCounters;
   readonly viewing: ViewingContextStore;
+  readonly feedback: FeedbackStore;
   readonly dedupe: Deduplicator;
   readonly locks: ConversationLocks;
   readonly rateLimiter: RateLimiter;

@@ -121,6 +121,27 @@ describe('a real turn is measured and logged without secrets or message text at 
     expect(typeof failed?.traceId).toBe('string');
   });
 
+  it('counts a stored or changed rating in gcb_feedback_total and logs it without the text', async () => {
+    const outcome = await runtime.engine.handleTurn(
+      { key, author, text: PROMPT, attachments: [], messageIds: ['m-user-3'] },
+      new MemorySink(),
+    );
+    if (outcome.status !== 'done') throw new Error(`turn ${outcome.status}`);
+    const messageId = outcome.messageIds.at(-1)!;
+    const rate = (rating: 'positive' | 'negative') =>
+      runtime.engine.rateAnswer({ platform: 'slack', messageId, userId: 'U2', rating });
+    await rate('positive');
+    await rate('positive');
+    await rate('negative');
+    const text = await scrape();
+    expect(seriesValue(text, 'gcb_feedback_total{platform="slack",rating="positive"}')).toBe(1);
+    expect(seriesValue(text, 'gcb_feedback_total{platform="slack",rating="negative"}')).toBe(1);
+    const rated = lines.filter((l) => l.msg === 'answer rated');
+    expect(rated.map((l) => l.write)).toEqual(['new', 'unchanged', 'changed']);
+    expect(rated[0]).toMatchObject({ conversation: `slack:T1:C1:${key.thread}`, rating: 'positive' });
+    expect(typeof rated[0]?.traceId).toBe('string');
+  });
+
   it('never writes the API token anywhere, nor the message text at info or above', () => {
     expect(lines.length).toBeGreaterThan(2);
     const all = lines.map((l) => JSON.stringify(l));

@@ -12,6 +12,7 @@ import {
   MessageFlags,
   type PartialMessage,
   type SendableChannels,
+  type StringSelectMenuInteraction,
 } from 'discord.js';
 import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
@@ -24,6 +25,7 @@ import { answerAutocomplete } from './autocomplete.js';
 import { DiscordCommands, NOT_YOUR_ANSWER } from './commands.js';
 import { dmMembership } from './dm-membership.js';
 import type { ChannelEditBudget } from './edit-budget.js';
+import { rateFromButton } from './feedback-buttons.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
 import { DiscordMessageCommands } from './message-commands.js';
 import {
@@ -280,6 +282,7 @@ export class DiscordAdapter {
       budget: this.options.budget,
       ...(target.replyTo ? { replyTo: target.replyTo } : {}),
       onPosted: (id) => this.runner.notePosted(target.key, id),
+      models: this.options.engine.allowedModels,
       logger: this.log,
     });
   }
@@ -374,12 +377,19 @@ export class DiscordAdapter {
       });
     }
     if (interaction.isButton()) return this.onButton(interaction);
+    if (interaction.isStringSelectMenu()) return this.onModelChoice(interaction);
   }
 
-  /** Stop cancels the running reply; Regenerate answers the last prompt again. */
-  private async onButton(interaction: ButtonInteraction): Promise<void> {
-    const parsed = parseButtonId(interaction.customId);
-    if (!parsed) return;
+  /**
+   * The checks every button and menu of an answer passes: the allow/block lists (refused
+   * ephemerally) and, with `control`, that the presser asked the answer or may manage messages.
+   * True when the interaction may go on.
+   */
+  private async mayUse(
+    interaction: ButtonInteraction | StringSelectMenuInteraction,
+    key: ConversationKey,
+    control: boolean,
+  ): Promise<boolean> {
     const channel = interaction.channel;
     const refusal = await this.runner.refusal({
       userId: interaction.user.id,
@@ -392,13 +402,24 @@ export class DiscordAdapter {
     });
     if (refusal) {
       await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
-      return;
+      return false;
     }
-    if (!(await this.commands.mayControl(interaction, parsed.key))) {
+    if (control && !(await this.commands.mayControl(interaction, key))) {
       await interaction.reply({ content: NOT_YOUR_ANSWER, flags: MessageFlags.Ephemeral });
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /** Stop cancels the running reply; Regenerate answers the last prompt again; 👍/👎 rate the answer. */
+  private async onButton(interaction: ButtonInteraction): Promise<void> {
+    const parsed = parseButtonId(interaction.customId);
+    if (!parsed || parsed.action === 'model') return;
+    // Anyone who may use the bot here may rate an answer; only its asker (or a moderator) controls it.
+    const rating = parsed.action === 'up' ? 'positive' : parsed.action === 'down' ? 'negative' : undefined;
+    if (!(await this.mayUse(interaction, parsed.key, rating === undefined))) return;
     const { engine } = this.options;
+    if (rating) return rateFromButton(interaction, rating, engine, this.log);
     if (parsed.action === 'stop') {
       await interaction.deferUpdate();
       if (!(await engine.stop(parsed.key))) {
@@ -409,7 +430,33 @@ export class DiscordAdapter {
       }
       return;
     }
-    if (isPrivateKey(parsed.key)) {
+    return this.regenerate(interaction, parsed.key);
+  }
+
+  /** A model chosen in the regenerate menu: answer the last prompt again with it. */
+  private async onModelChoice(interaction: StringSelectMenuInteraction): Promise<void> {
+    const parsed = parseButtonId(interaction.customId);
+    if (parsed?.action !== 'model') return;
+    if (!(await this.mayUse(interaction, parsed.key, true))) return;
+    const model = interaction.values[0] ?? '';
+    try {
+      this.options.engine.assertModelAllowed(model);
+    } catch (error) {
+      await interaction.reply({ content: describeError(error), flags: MessageFlags.Ephemeral });
+      return;
+    }
+    return this.regenerate(interaction, parsed.key, model);
+  }
+
+  /** Answers the conversation's last prompt again below the old answer (with `model`, if chosen). */
+  private async regenerate(
+    interaction: ButtonInteraction | StringSelectMenuInteraction,
+    key: ConversationKey,
+    model?: string,
+  ): Promise<void> {
+    const { engine } = this.options;
+    const channel = interaction.channel;
+    if (isPrivateKey(key)) {
       // Private answers carry no Regenerate; an old button must not answer in the open channel.
       await interaction.reply({
         content: 'Ask again with /ask private:true to get a new private answer.',
@@ -417,7 +464,7 @@ export class DiscordAdapter {
       });
       return;
     }
-    if (engine.isStreaming(parsed.key)) {
+    if (engine.isStreaming(key)) {
       await interaction.reply({
         content: 'An answer is still being written here; wait for it or press Stop first.',
         flags: MessageFlags.Ephemeral,
@@ -429,16 +476,17 @@ export class DiscordAdapter {
     if (!channel?.isSendable()) return;
     const inThreadOrDm = channel.isThread() || channel.isDMBased();
     const target: Target = {
-      key: parsed.key,
+      key: key,
       channel,
       ...(inThreadOrDm ? {} : { replyTo: interaction.message.id }),
     };
     const turn: IncomingTurn = {
-      key: parsed.key,
+      key: key,
       author: { id: interaction.user.id, name: interaction.user.displayName },
       text: '',
       attachments: [],
       messageIds: [interaction.id],
+      ...(model ? { model } : {}),
       mode: 'regenerate',
     };
     await this.runner.run(turn, this.sinkFor(target), (sentence) =>

@@ -211,10 +211,17 @@ export class DiscordCommands {
       budget: this.options.budget,
       ephemeral: isPrivate,
       onPosted: (id) => this.options.runner.notePosted(key, id),
+      models: this.options.engine.allowedModels,
       ...(!isPrivate && channel
         ? {
             fallback: () =>
-              new ChannelSink({ channel, key, budget: this.options.budget, logger: this.options.logger }),
+              new ChannelSink({
+                channel,
+                key,
+                budget: this.options.budget,
+                models: this.options.engine.allowedModels,
+                logger: this.options.logger,
+              }),
           }
         : {}),
       logger: this.options.logger,
@@ -268,6 +275,7 @@ export class DiscordCommands {
       channel: thread,
       key,
       budget: this.options.budget,
+      models: this.options.engine.allowedModels,
       logger: this.options.logger,
     });
     await this.options.runner.run(turn, sink, (sentence) =>

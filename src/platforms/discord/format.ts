@@ -1,5 +1,6 @@
 /**
- * How replies look on Discord: the 2,000-character budget, the Stop/Regenerate buttons by phase,
+ * How replies look on Discord: the 2,000-character budget, the Stop/Regenerate/👍/👎 buttons and the
+ * regenerate-with-model menu by phase,
  * the button ids that carry their conversation, and the short texts of the slash commands.
  * Discord renders Markdown itself (headings, lists, code fences), so the model's text goes out as
  * it is; only length and mentions need care, and mentions are neutralised by `allowed_mentions`.
@@ -7,8 +8,10 @@
 import {
   type APIActionRowComponent,
   type APIButtonComponentWithCustomId,
+  type APIStringSelectComponent,
   ButtonStyle,
   ComponentType,
+  StringSelectMenuBuilder,
 } from 'discord.js';
 import type { ReplyPhase } from '../../engine/types.js';
 import type { ConversationKey, UsageTotals } from '../../store/types.js';
@@ -24,7 +27,11 @@ export const DISCORD_REPLY_LIMIT = DISCORD_MAX_CONTENT - 40;
  */
 export const NO_MENTIONS = { parse: [] as never[], repliedUser: false };
 
-export type ButtonAction = 'stop' | 'regen';
+/** Stop, Regenerate, 👍 (`up`), 👎 (`down`), and the regenerate-with-model menu (`model`). */
+export type ButtonAction = 'stop' | 'regen' | 'up' | 'down' | 'model';
+const ACTIONS: readonly string[] = ['stop', 'regen', 'up', 'down', 'model'] satisfies ButtonAction[];
+/** Discord's cap on the options of one select menu. */
+const MAX_SELECT_OPTIONS = 25;
 
 const CUSTOM_ID_PREFIX = 'gcb';
 
@@ -41,8 +48,8 @@ export function parseButtonId(customId: string): { action: ButtonAction; key: Co
   const parts = customId.split(':');
   if (parts.length !== 5 || parts[0] !== CUSTOM_ID_PREFIX) return undefined;
   const [, action, workspace, channel, thread] = parts as [string, string, string, string, string];
-  if (action !== 'stop' && action !== 'regen') return undefined;
-  return { action, key: { platform: 'discord', workspace, channel, thread } };
+  if (!ACTIONS.includes(action)) return undefined;
+  return { action: action as ButtonAction, key: { platform: 'discord', workspace, channel, thread } };
 }
 
 /** Raw component JSON (an action row of buttons), as discord.js and the API accept it. */
@@ -82,6 +89,47 @@ export function replyComponents(phase: ReplyPhase, key: ConversationKey): Action
   ];
 }
 
+/** An action row of buttons or of one string select menu. */
+export type MessageRowJson = APIActionRowComponent<APIButtonComponentWithCustomId | APIStringSelectComponent>;
+
+/**
+ * The components of an answer's last message: Stop while streaming; afterwards Regenerate, with
+ * 👍 / 👎 once the answer is whole (phase `done`), and a menu to regenerate on another of `models`
+ * (the first 25) when there is more than one.
+ */
+export function answerComponents(
+  phase: ReplyPhase,
+  key: ConversationKey,
+  models: readonly string[],
+): MessageRowJson[] {
+  const rows: MessageRowJson[] = replyComponents(phase, key);
+  if (phase === 'streaming') return rows;
+  if (phase === 'done') {
+    rows[0]!.components.push(
+      {
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        custom_id: buttonId('up', key),
+        emoji: { name: '👍' },
+      },
+      {
+        type: ComponentType.Button,
+        style: ButtonStyle.Secondary,
+        custom_id: buttonId('down', key),
+        emoji: { name: '👎' },
+      },
+    );
+  }
+  if (models.length > 1) {
+    const menu = new StringSelectMenuBuilder()
+      .setCustomId(buttonId('model', key))
+      .setPlaceholder('Regenerate with another model…')
+      .addOptions(models.slice(0, MAX_SELECT_OPTIONS).map((model) => ({ label: model, value: model })));
+    rows.push({ type: ComponentType.ActionRow, components: [menu.toJSON()] });
+  }
+  return rows;
+}
+
 /** Cuts a text to Discord's limit (for short command answers; replies are split by the renderer). */
 export function fitContent(text: string, max = DISCORD_MAX_CONTENT): string {
   const chars = [...text];
@@ -111,7 +159,7 @@ export function helpText(models: string[]): string {
     '• Mention me in a channel: I open a thread and answer there. Everything you write in that thread continues the conversation.',
     '• Reply to one of my messages to continue that conversation; DMs work too.',
     '• Attach images or videos with your prompt and I will look at them; text files are read inline.',
-    '• Edit your last prompt and I answer the new version. **Stop** cancels an answer, **Regenerate** asks again.',
+    '• Edit your last prompt and I answer the new version. **Stop** cancels an answer, **Regenerate** asks again (the menu below an answer asks another model), 👍/👎 tell the operators how it did.',
     '',
     '**Commands**',
     '`/ask` one question (add `private` to see the answer alone) · `/chat` open a thread · `/stop` cancel',

@@ -4,7 +4,8 @@
  * its follow-ups, and falls back to channel messages once the interaction token lapses (15 minutes).
  *
  * Every message goes out with `allowed_mentions: { parse: [] }` (model text never pings anyone),
- * carries Stop while streaming and Regenerate afterwards (on the last message of the reply only),
+ * carries Stop while streaming and Regenerate afterwards, with 👍/👎 and the regenerate-with-model
+ * menu once the answer is whole (on the last message of the reply only),
  * and first takes a slot of its channel's shared budget. The client is built with
  * `rejectOnRateLimit` for message routes (see client.ts), so a spent bucket surfaces here as a
  * `RateLimitError`, which becomes the `PlatformRateLimitError` the renderer backs off on.
@@ -16,11 +17,11 @@ import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import {
-  type ActionRowJson,
+  answerComponents,
   DISCORD_MAX_CONTENT,
   DISCORD_REPLY_LIMIT,
+  type MessageRowJson,
   NO_MENTIONS,
-  replyComponents,
 } from './format.js';
 
 /** About one edit per second per reply, as streaming Discord bots settled on (platforms.md). */
@@ -68,6 +69,8 @@ export interface ChannelSinkOptions {
   replyTo?: string;
   /** Told about every message posted (the adapter maps replies to conversations before history has them). */
   onPosted?: (messageId: string) => void;
+  /** The models Regenerate may answer with (a menu on the finished answer when more than one). */
+  models?: readonly string[];
   logger?: Logger;
 }
 
@@ -86,7 +89,7 @@ export class ChannelSink implements ReplySink {
       const message = await channel.send({
         content: text,
         allowedMentions: NO_MENTIONS,
-        components: replyComponents(phase, key),
+        components: answerComponents(phase, key, this.options.models ?? []),
         // Only the first message of a reply points at the prompt; continuations follow it.
         ...(replyTo && this.posted.length === 0
           ? { reply: { messageReference: replyTo, failIfNotExists: false } }
@@ -122,7 +125,7 @@ export class ChannelSink implements ReplySink {
         content: text,
         allowedMentions: NO_MENTIONS,
         // Buttons belong to the reply's last message; earlier parts lose them when it moves on.
-        components: isLast ? replyComponents(phase, key) : [],
+        components: isLast ? answerComponents(phase, key, this.options.models ?? []) : [],
       });
     } catch (error) {
       throw toSinkError(error);
@@ -162,7 +165,9 @@ export interface InteractionSinkOptions {
   /** Builds the channel sink used once the interaction token lapsed; none for ephemeral answers. */
   fallback?: () => ChannelSink;
   /** The buttons by phase (default Stop while streaming, Regenerate afterwards; none after for ephemeral). */
-  components?: (phase: ReplyPhase, key: ConversationKey) => ActionRowJson[];
+  components?: (phase: ReplyPhase, key: ConversationKey) => MessageRowJson[];
+  /** The models Regenerate may answer with (see ChannelSinkOptions.models). */
+  models?: readonly string[];
   /**
    * Discord's follow-up cap for this interaction (5 for an app only the user installed). Text past
    * the last allowed message is cut there, with a note, rather than failing the answer.
@@ -199,10 +204,10 @@ export class InteractionSink implements ReplySink {
    * Regenerate; an ephemeral answer gets Stop only, since a regenerated answer would be posted in
    * the channel for everyone to see.
    */
-  private componentsFor(phase: ReplyPhase): ActionRowJson[] {
+  private componentsFor(phase: ReplyPhase): MessageRowJson[] {
     if (this.options.components) return this.options.components(phase, this.options.key);
     if (this.options.ephemeral && phase !== 'streaming') return [];
-    return replyComponents(phase, this.options.key);
+    return answerComponents(phase, this.options.key, this.options.models ?? []);
   }
 
   async post(text: string, phase: ReplyPhase): Promise<string> {

@@ -22,7 +22,9 @@ import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import { type ConversationKey, conversationId, type Store } from '../../store/types.js';
 import type { SlackAdmins } from './admins.js';
+import { decodeModelChoice, FEEDBACK_ACTION_ID, REGENERATE_MODEL_ACTION_ID } from './answer-actions.js';
 import { DEFAULT_COMMAND_NAMES, type SlackCommandNames } from './commands.js';
+import { rateFromAction } from './feedback-action.js';
 import { homeView } from './home-view.js';
 import {
   conversationKeyFor,
@@ -136,21 +138,58 @@ export class SlackAdapter {
     app.action(REGENERATE_ACTION_ID, async ({ ack, body, action }) => {
       await ack();
       const key = this.keyFromButton(body, (action as { value?: string }).value);
-      const user = (body as { user?: { id?: string; team_id?: string } }).user;
-      if (!key || !user?.id) return;
-      if (!(await this.mayPress(key, user.id))) return;
-      const turn: IncomingTurn = {
-        key,
-        author: { id: user.id, name: user.id },
-        text: '',
-        attachments: [],
-        messageIds: [`regenerate:${(action as { action_ts?: string }).action_ts ?? Date.now()}`],
-        mode: 'regenerate',
-      };
-      this.detach(
-        this.run(turn, { isDm: key.channel.startsWith('D'), userTeamId: user.team_id ?? key.workspace }),
-      );
+      await this.regenerate(body, action, key);
     });
+    app.action(REGENERATE_MODEL_ACTION_ID, async ({ ack, body, action }) => {
+      await ack();
+      const choice = decodeModelChoice(
+        (action as { selected_option?: { value?: string } }).selected_option?.value,
+      );
+      if (!choice) return;
+      const key = this.keyFromButton(
+        body,
+        JSON.stringify({ channel: choice.channel, thread: choice.thread }),
+      );
+      await this.regenerate(body, action, key, choice.model);
+    });
+    app.action(FEEDBACK_ACTION_ID, async ({ ack, body, action }) => {
+      await ack();
+      this.detach(rateFromAction(body, (action as { value?: string }).value, this.deps));
+    });
+  }
+
+  /** Regenerate (or the model menu, with `model`): the asker's last prompt answered again. */
+  private async regenerate(
+    body: unknown,
+    action: unknown,
+    key: ConversationKey | undefined,
+    model?: string,
+  ): Promise<void> {
+    const user = (body as { user?: { id?: string; team_id?: string } }).user;
+    if (!key || !user?.id) return;
+    if (!(await this.mayPress(key, user.id))) return;
+    if (model !== undefined && !this.deps.engine.allowedModels.includes(model)) {
+      // A forged or outdated menu: the engine would refuse it too, but say so before anything runs.
+      await this.deps.replies.tellPrivately(
+        key.channel,
+        user.id,
+        threadOf(key),
+        `The model "${model}" is not available. Choose one of: ${this.deps.engine.allowedModels.join(', ')}.`,
+      );
+      return;
+    }
+    const turn: IncomingTurn = {
+      key,
+      author: { id: user.id, name: user.id },
+      text: '',
+      attachments: [],
+      messageIds: [`regenerate:${(action as { action_ts?: string }).action_ts ?? Date.now()}`],
+      ...(model ? { model } : {}),
+      mode: 'regenerate',
+    };
+    this.detach(
+      this.run(turn, { isDm: key.channel.startsWith('D'), userTeamId: user.team_id ?? key.workspace }),
+    );
   }
 
   /**

@@ -294,7 +294,9 @@ export class SlackNativeStreamSink implements ReplySink {
       await this.target.client.chat.stopStream({
         channel: this.target.channel,
         ts: message.ts,
-        blocks: replyBlocks('', phase, this.target.key).filter((block) => block.type === 'actions'),
+        blocks: replyBlocks('', phase, this.target.key, true, this.target.models).filter(
+          (block) => block.type === 'actions' || block.type === 'context_actions',
+        ),
         ...(task ? { chunks: [task] } : {}),
       });
     } catch (error) {

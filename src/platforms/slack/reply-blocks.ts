@@ -6,6 +6,7 @@ import type { types } from '@slack/bolt';
 import type { ReplyPhase } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
+import { feedbackBlock, modelMenu } from './answer-actions.js';
 import { markdownBlocks } from './markdown-blocks.js';
 
 export const STOP_ACTION_ID = 'gemini_stop';
@@ -35,17 +36,28 @@ export function decodeButtonValue(value: string | undefined): ButtonValue | unde
   return undefined;
 }
 
-/** Blocks for a reply message showing `markdown` in `phase`; `withButtons` false for earlier parts of a long reply. */
+/**
+ * Blocks for a reply message showing `markdown` in `phase`; `withButtons` false for earlier parts of
+ * a long reply. A finished answer also gets 👍 / 👎 and, with several `models`, a regenerate menu.
+ */
 export function replyBlocks(
   markdown: string,
   phase: ReplyPhase,
   key: ConversationKey,
   withButtons = true,
+  models: readonly string[] = [],
   logger?: Logger,
 ): types.KnownBlock[] {
   const blocks: types.KnownBlock[] = markdownBlocks(markdown, logger);
-  if (withButtons)
-    blocks.push({ type: 'actions', block_id: 'reply_actions', elements: buttonsFor(phase, key) });
+  if (withButtons && phase === 'done') blocks.push(feedbackBlock());
+  const menu = phase === 'streaming' ? [] : modelMenu(key, models);
+  if (withButtons) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'reply_actions',
+      elements: [...buttonsFor(phase, key), ...menu],
+    });
+  }
   return blocks;
 }
 

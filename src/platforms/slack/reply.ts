@@ -64,7 +64,14 @@ export class SlackReplies {
   ): Promise<TurnOutcome> {
     const { client, engine, config, logger } = this.deps;
     const log = logger.child({ channel: where.channel, thread: where.threadTs });
-    const target = { client, key: turn.key, channel: where.channel, userId: turn.author.id, logger: log };
+    const target = {
+      client,
+      key: turn.key,
+      channel: where.channel,
+      userId: turn.author.id,
+      models: engine.allowedModels,
+      logger: log,
+    };
     let sink: ReplySink;
     let onContent: ((delta: string) => void) | undefined;
     const native =

@@ -32,6 +32,8 @@ export interface ReplyTarget {
   threadTs: string | undefined;
   /** The person who asked: notices go to them ephemerally. */
   userId: string;
+  /** The models Regenerate may answer with (a menu on the finished answer when more than one). */
+  models?: readonly string[];
   logger: Logger;
 }
 
@@ -55,7 +57,7 @@ export class SlackUpdateSink implements ReplySink {
         channel: this.target.channel,
         ...(this.target.threadTs ? { thread_ts: this.target.threadTs } : {}),
         text: notificationText(text),
-        blocks: replyBlocks(text, phase, this.target.key, true, this.target.logger),
+        blocks: replyBlocks(text, phase, this.target.key, true, this.target.models, this.target.logger),
         unfurl_links: false,
         unfurl_media: false,
       });
@@ -79,6 +81,7 @@ export class SlackUpdateSink implements ReplySink {
           phase,
           this.target.key,
           this.posted.at(-1) === messageId,
+          this.target.models,
           this.target.logger,
         ),
       });

@@ -12,6 +12,8 @@ export const MAX_CONTENT_LENGTH = 2_000;
 export const MAX_EMBED_DESCRIPTION = 4_096;
 export const MAX_EMBEDS_TOTAL = 6_000;
 export const MAX_EMBEDS = 10;
+/** Message components: rows per message, buttons per row, options per select menu, id and label lengths. */
+export const COMPONENT_LIMITS = { rows: 5, buttonsPerRow: 5, selectOptions: 25, customId: 100, label: 80 };
 
 /** A parsed JSON request body; routes read the fields they need and Discord's own checks apply. */
 // biome-ignore lint/suspicious/noExplicitAny: request bodies are arbitrary JSON, checked field by field
@@ -115,11 +117,73 @@ export function validateMessageBody(
       });
     }
   }
+  const componentErrors = validateComponents(body.components);
+  if (componentErrors) errors.components = componentErrors;
   if (Object.keys(errors).length > 0) return { code: 50035, errors, message: 'Invalid Form Body' };
   const empty =
     !content && embeds.length === 0 && !(Array.isArray(body.components) && body.components.length > 0);
   if (options.requireSomething && empty) return { code: 50006, message: 'Cannot send an empty message' };
   return undefined;
+}
+
+/**
+ * Discord's checks on message components: at most 5 action rows; a row holds up to 5 buttons or
+ * exactly one select menu; a select menu has 1 to 25 options; custom ids up to 100 characters,
+ * labels up to 80, option labels and values up to 100, values unique.
+ */
+function validateComponents(rows: JsonBody): Record<string, unknown> | undefined {
+  if (!Array.isArray(rows)) return undefined;
+  const tooLong = (max: number) =>
+    fieldErrors({ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${max} or fewer in length.` });
+  if (rows.length > COMPONENT_LIMITS.rows) return tooLong(COMPONENT_LIMITS.rows);
+  const errors: Record<string, unknown> = {};
+  rows.forEach((row: JsonBody, rowIndex: number) => {
+    const children: JsonBody[] = Array.isArray(row?.components) ? row.components : [];
+    const rowErrors: Record<string, unknown> = {};
+    const selects = children.filter((c) => c?.type === 3);
+    if (row?.type !== 1 || children.length === 0) {
+      rowErrors.components = fieldErrors({
+        code: 'BASE_TYPE_BAD_LENGTH',
+        message: 'Must be between 1 and 5 in length.',
+      });
+    } else if (selects.length > 0 && children.length > 1) {
+      rowErrors.components = fieldErrors({
+        code: 'COMPONENT_LAYOUT_WIDTH_EXCEEDED',
+        message: 'The specified component exceeds the maximum width',
+      });
+    } else if (children.length > COMPONENT_LIMITS.buttonsPerRow) {
+      rowErrors.components = tooLong(COMPONENT_LIMITS.buttonsPerRow);
+    }
+    children.forEach((child, index) => {
+      const childErrors: Record<string, unknown> = {};
+      if (typeof child?.custom_id === 'string' && child.custom_id.length > COMPONENT_LIMITS.customId)
+        childErrors.custom_id = tooLong(COMPONENT_LIMITS.customId);
+      if (typeof child?.label === 'string' && child.label.length > COMPONENT_LIMITS.label)
+        childErrors.label = tooLong(COMPONENT_LIMITS.label);
+      if (child?.type === 3) {
+        const options: JsonBody[] = Array.isArray(child.options) ? child.options : [];
+        const values = options.map((o) => o?.value);
+        if (options.length < 1 || options.length > COMPONENT_LIMITS.selectOptions) {
+          childErrors.options = fieldErrors({
+            code: 'BASE_TYPE_BAD_LENGTH',
+            message: `Must be between 1 and ${COMPONENT_LIMITS.selectOptions} in length.`,
+          });
+        } else if (new Set(values).size !== values.length) {
+          childErrors.options = fieldErrors({
+            code: 'SELECT_COMPONENT_OPTION_VALUE_DUPLICATED',
+            message: 'Duplicate value',
+          });
+        } else if (
+          options.some((o) => String(o?.label ?? '').length > 100 || String(o?.value ?? '').length > 100)
+        ) {
+          childErrors.options = tooLong(100);
+        }
+      }
+      if (Object.keys(childErrors).length > 0) rowErrors[String(index)] = childErrors;
+    });
+    if (Object.keys(rowErrors).length > 0) errors[String(rowIndex)] = rowErrors;
+  });
+  return Object.keys(errors).length > 0 ? errors : undefined;
 }
 
 function fieldErrors(error: FieldError): { _errors: FieldError[] } {

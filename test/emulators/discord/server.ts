@@ -92,6 +92,13 @@ export type InteractionInput =
       messageId: string;
     })
   | (InteractionBase & {
+      /** Choosing in a string select menu (a message component, type 3) on `messageId`. */
+      kind: 'select';
+      customId: string;
+      messageId: string;
+      values: string[];
+    })
+  | (InteractionBase & {
       /** A message context-menu command (type 3) on `targetMessageId`. */
       kind: 'message-command';
       name: string;
@@ -111,7 +118,7 @@ export type InteractionInput =
     });
 
 /** Discord's interaction types. */
-const INTERACTION_TYPE = { command: 2, button: 3, autocomplete: 4, 'modal-submit': 5 } as const;
+const INTERACTION_TYPE = { command: 2, button: 3, select: 3, autocomplete: 4, 'modal-submit': 5 } as const;
 
 /** A plain member: view, send, read history, use application commands. */
 export const MEMBER_PERMISSIONS = (1n << 10n) | (1n << 11n) | (1n << 16n) | (1n << 31n) | (1n << 38n);
@@ -335,7 +342,7 @@ export class DiscordEmulator {
       callbacks: [],
       followUpIds: [],
       ephemeral: false,
-      messageId: input.kind === 'button' ? input.messageId : undefined,
+      messageId: input.kind === 'button' || input.kind === 'select' ? input.messageId : undefined,
       userInstallOnly,
       // A user-installed app in a server where the member may not use external apps: Discord
       // shows its answers to that member only.
@@ -408,7 +415,10 @@ export class DiscordEmulator {
     } else {
       const message = this.state.messages.get(input.messageId);
       if (!message) throw new Error(`emulator: no message ${input.messageId}`);
-      base.data = { custom_id: input.customId, component_type: 2 };
+      base.data =
+        input.kind === 'select'
+          ? { custom_id: input.customId, component_type: 3, values: input.values }
+          : { custom_id: input.customId, component_type: 2 };
       base.message = toWireMessage(message);
     }
     this.gateway.dispatch('INTERACTION_CREATE', base);

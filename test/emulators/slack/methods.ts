@@ -3,6 +3,7 @@
  * `{ ok: false, error }` (HTTP 200) on failure. Arguments arrive form-encoded from the WebClient, so
  * every value is a string and JSON fields (blocks, chunks) are JSON text.
  */
+import { blockErrors } from './blocks.js';
 import {
   type EmulatedFile,
   type EmulatedMessage,
@@ -172,6 +173,8 @@ export const METHODS: Record<string, Handler> = {
     const blocks = json(args.blocks);
     const problem = blocksProblem(blocks);
     if (problem) return fail(problem);
+    const blockProblems = blocks === undefined || blocks === null ? undefined : blockErrors(blocks);
+    if (blockProblems) return fail('invalid_blocks', { errors: blockProblems });
     const text = args.text ?? args.markdown_text ?? '';
     if (!text && !blocks) return fail('no_text');
     if (text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
@@ -198,6 +201,8 @@ export const METHODS: Record<string, Handler> = {
     const blocks = json(args.blocks);
     const problem = blocksProblem(blocks);
     if (problem) return fail(problem);
+    const blockProblems = blocks === undefined || blocks === null ? undefined : blockErrors(blocks);
+    if (blockProblems) return fail('invalid_blocks', { errors: blockProblems });
     const text = args.text ?? args.markdown_text ?? message.text;
     if (text.length > MAX_MESSAGE_TEXT) return fail('msg_too_long');
     if (blocks !== undefined) message.blocks = blocks;
@@ -363,6 +368,8 @@ export const METHODS: Record<string, Handler> = {
     if (text.length > MAX_STREAM_CHUNK) return fail('msg_too_long');
     const blocks = json(args.blocks);
     if (blocks === null) return fail('invalid_blocks');
+    const blockProblems = blocks === undefined ? undefined : blockErrors(blocks);
+    if (blockProblems) return fail('invalid_blocks', { errors: blockProblems });
     applyTasks(message, checked.chunks);
     message.streaming = false;
     if (blocks !== undefined) message.blocks = blocks;

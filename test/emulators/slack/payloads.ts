@@ -161,10 +161,16 @@ export function agentSessionStopped(fields: {
   };
 }
 
-/** A `block_actions` interaction: a button in one of the bot's messages was pressed. */
+/**
+ * A `block_actions` interaction: a button in one of the bot's messages was pressed, a feedback
+ * button clicked (`element: 'feedback_buttons'`, `value` the clicked button's) or an option chosen
+ * in a menu (`element: 'static_select'`, `value` the option's).
+ */
 export function blockAction(fields: {
   actionId: string;
   value?: string;
+  element?: 'button' | 'feedback_buttons' | 'static_select';
+  blockId?: string;
   user: string;
   channel: string;
   messageTs: string;
@@ -201,10 +207,12 @@ export function blockAction(fields: {
     response_url: fields.responseUrl ?? 'http://127.0.0.1:9/unused',
     actions: [
       {
-        type: 'button',
+        type: fields.element ?? 'button',
         action_id: fields.actionId,
-        block_id: 'reply_actions',
-        value: fields.value ?? '',
+        block_id: fields.blockId ?? 'reply_actions',
+        ...(fields.element === 'static_select'
+          ? { selected_option: { text: { type: 'plain_text', text: 'option' }, value: fields.value ?? '' } }
+          : { value: fields.value ?? '' }),
         action_ts: userTs(),
       },
     ],

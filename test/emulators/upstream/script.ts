@@ -66,6 +66,8 @@ export interface RecordedRequest {
   body: any;
   /** `Date.now()` when the request body had been read. */
   receivedAt: number;
+  /** The trace id this request's answer carried (`x-trace-id`, and `trace_id` in error bodies). */
+  traceId?: string;
   /** The client's TCP port: equal ports on consecutive requests mean a reused keep-alive socket. */
   remotePort?: number;
   /** For `huge_body`: bytes of the body accepted by the socket so far, and whether all were. */

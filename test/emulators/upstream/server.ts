@@ -107,6 +107,7 @@ export async function startUpstreamEmulator(
       headers: req.headers,
       body: parseJson(raw),
       receivedAt: Date.now(),
+      traceId,
       remotePort: req.socket.remotePort,
     };
     emulator.requests.push(recorded);
