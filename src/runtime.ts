@@ -109,5 +109,8 @@ function combineObservers(...observers: Array<EngineObserver | undefined>): Engi
     modelFallback: (...args) => {
       for (const o of present) o.modelFallback?.(...args);
     },
+    summaryRequested: (...args) => {
+      for (const o of present) o.summaryRequested?.(...args);
+    },
   };
 }

@@ -57,6 +57,8 @@ export interface EngineObserver {
   budgetRefused?(platform: PlatformName, scope: BudgetLine['scope'], period: BudgetLine['period']): void;
   /** A turn answered by `to` because `from` failed before its first byte. */
   modelFallback?(from: string, to: string): void;
+  /** A catch-up summary was asked for (counted whether or not there was anything to summarize). */
+  summaryRequested?(platform: PlatformName): void;
 }
 
 export interface HandleTurnOptions {
@@ -301,6 +303,11 @@ export class ConversationEngine {
       // Last: shutdown closes the store once no turn is in flight, so the lock must be gone by then.
       this.inFlight.delete(controller);
     }
+  }
+
+  /** Counts a catch-up summary an adapter was asked for (the metrics' gcb_summaries_total). */
+  countSummary(platform: PlatformName): void {
+    this.observer?.summaryRequested?.(platform);
   }
 
   /**

@@ -51,6 +51,7 @@ export class BotMetrics {
   readonly storeErrors: Counter<'operation'>;
   readonly budgetRefusals: Counter<'platform' | 'scope' | 'period'>;
   readonly modelFallbacks: Counter<'from' | 'to'>;
+  readonly summaries: Counter<'platform'>;
   private sources: MetricSources = {};
 
   constructor(options: BotMetricsOptions = {}) {
@@ -156,6 +157,12 @@ export class BotMetrics {
       labelNames: ['from', 'to'],
       registers,
     });
+    this.summaries = new Counter({
+      name: 'gcb_summaries_total',
+      help: 'Catch-up summaries asked for (commands and shortcuts), whether or not there was anything to summarize.',
+      labelNames: ['platform'],
+      registers,
+    });
     const sources = () => this.sources;
     new Gauge({
       name: 'gcb_active_streams',
@@ -194,6 +201,7 @@ export class BotMetrics {
     },
     budgetRefused: (platform, scope, period) => this.budgetRefusals.inc({ platform, scope, period }),
     modelFallback: (from, to) => this.modelFallbacks.inc({ from, to }),
+    summaryRequested: (platform) => this.summaries.inc({ platform }),
   };
 
   /** For adapters that meet a 429 outside a reply (commands, reactions). */
