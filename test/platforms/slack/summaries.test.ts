@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PLACEHOLDER_TEXT } from '../../../src/engine/renderer.js';
 import { NOTHING_TO_SUMMARIZE } from '../../../src/engine/summarize.js';
+import { BotMetrics } from '../../../src/ops/metrics.js';
 import {
   appContextChanged,
   messageAction,
@@ -15,12 +16,12 @@ import {
 import { type SlackBot, startSlackBot } from './bot.js';
 
 let bot: SlackBot;
-const summaries: string[] = [];
+const metrics = new BotMetrics({ processMetrics: false });
 
 beforeAll(async () => {
   bot = await startSlackBot({
     env: { BLOCK_USERS: 'UBAD' },
-    observer: { summaryRequested: (platform) => summaries.push(platform) },
+    observer: metrics.observer,
   });
   bot.slack.addUser({ id: 'UASK', name: 'asker', displayName: 'Ada Asker' });
   bot.slack.addUser({ id: 'UAUTHOR', name: 'author', displayName: 'Ann Author' });
@@ -201,8 +202,10 @@ describe('/gemini-summarize', () => {
   });
 
   it('counts each summary in gcb_summaries_total{platform="slack"}', async () => {
-    const before = summaries.length;
+    const count = async () =>
+      Number(/gcb_summaries_total\{platform="slack"\} (\d+)/.exec((await metrics.render()).text)?.[1] ?? 0);
+    const before = await count();
     await command('', 'C986', /nothing to summarize/);
-    expect(summaries.slice(before)).toEqual(['slack']);
+    expect(await count()).toBe(before + 1);
   });
 });
