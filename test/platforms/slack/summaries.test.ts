@@ -128,6 +128,16 @@ describe('Summarize thread', () => {
     expect(prompt).not.toContain(PLACEHOLDER_TEXT);
     expect(prompt).toContain('<message id="m3"');
     expect(prompt).not.toContain('<message id="m4"');
+
+    // History keeps a note of the summary, not the thread's messages.
+    const history = await bot.engine.store.history.load({
+      platform: 'slack',
+      workspace: bot.slack.teamId,
+      channel: 'C970',
+      thread: 'private:UASK',
+    });
+    expect(JSON.stringify(history)).toContain('(summary of 3 messages of this thread)');
+    expect(JSON.stringify(history)).not.toContain('Only after the load test.');
   });
 
   it('answers in the thread when "Only me" is unticked', async () => {
