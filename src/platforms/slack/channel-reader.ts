@@ -7,8 +7,8 @@ import type { SlackFile } from './normalize.js';
 import type { ThreadMessage } from './thread-reader.js';
 import { withRateLimitRetry } from './web-api.js';
 
-/** Slack's recommended page size for conversations.history. */
-const PAGE_SIZE = 200;
+/** Slack's default page size (it recommends no more than 200, and may return fewer than asked). */
+const PAGE_SIZE = 100;
 
 /** Up to `count` of the newest top-level messages of `channel`, oldest first. */
 export async function readChannel(

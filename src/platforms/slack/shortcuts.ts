@@ -118,7 +118,13 @@ export class SlackShortcuts {
     }
     let summary: Awaited<ReturnType<SlackSummaries['prepare']>>;
     if (target.kind === 'summarize_thread') {
-      summary = await this.summaries.prepare(target.channel, thread);
+      try {
+        summary = await this.summaries.prepare(target.channel, thread);
+      } catch (error) {
+        this.deps.logger.warn({ code: slackErrorCode(error) }, 'could not prepare a thread summary');
+        await this.tell(target.channel, user, target.threadTs, describeError(error));
+        return;
+      }
       if (!summary) {
         await this.tell(target.channel, user, target.threadTs, NOTHING_TO_SUMMARIZE);
         return;

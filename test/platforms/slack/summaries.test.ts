@@ -151,6 +151,30 @@ describe('Summarize thread', () => {
     const [answer] = await bot.finishedReply('C971', root);
     expect(answer!.text).toContain(`[3](${await permalinkOf('C971', last)})`);
   });
+
+  it('says there is nothing to summarize in a thread without text, without asking the model', async () => {
+    const root = bot.slack.postAsUser({ channel: 'C972', user: 'UAUTHOR', text: '' });
+    await summarizeThread('C972', { ts: root, text: '' });
+    const told = await bot.slack.waitFor(() =>
+      bot.slack.state.ephemerals.find((e) => e.channel === 'C972' && e.user === 'UASK'),
+    );
+    await bot.handle.idle();
+    expect(told.text).toBe(NOTHING_TO_SUMMARIZE);
+    expect(bot.upstream.requests).toHaveLength(0);
+  });
+
+  it('tells the person when Slack gives no permalink for the thread, without asking the model', async () => {
+    const root = bot.slack.postAsUser({ channel: 'C973', user: 'UAUTHOR', text: 'Where are the keys?' });
+    bot.slack.failNext('chat.getPermalink', 'internal_error', 1);
+    await summarizeThread('C973', { ts: root, text: 'Where are the keys?' });
+    const told = await bot.slack.waitFor(() =>
+      bot.slack.state.ephemerals.find((e) => e.channel === 'C973' && e.user === 'UASK'),
+    );
+    await bot.handle.idle();
+    expect(told.text.length).toBeGreaterThan(0);
+    expect(told.text).not.toContain('Where are the keys?');
+    expect(bot.upstream.requests).toHaveLength(0);
+  });
 });
 
 describe('/gemini-summarize', () => {
@@ -204,6 +228,31 @@ describe('/gemini-summarize', () => {
     expect(answer.text).not.toBe(NOTHING_TO_SUMMARIZE);
     expect(bot.slack.callsOf('conversations.history')).toHaveLength(reads);
     expect(bot.upstream.requests).toHaveLength(0);
+  });
+
+  it('tells the caller to invite the bot to a channel it is not in (not_in_channel)', async () => {
+    bot.slack.setMembers('C987', ['UASK']);
+    bot.slack.postAsUser({ channel: 'C987', user: 'UASK', text: 'unseen' });
+    const answer = await command('', 'C987', /Invite me/);
+    expect(bot.slack.callsOf('conversations.history').at(-1)!.error).toBe('not_in_channel');
+    expect(answer.text).not.toContain('unseen');
+    expect(bot.upstream.requests).toHaveLength(0);
+  });
+
+  it('reads a busy channel in pages of conversations.history and keeps the newest N', async () => {
+    const sent = Array.from({ length: 260 }, (_, i) =>
+      bot.slack.postAsUser({ channel: 'C988', user: i % 2 ? 'UASK' : 'UAUTHOR', text: `note ${i}` }),
+    );
+    bot.upstream.enqueue({ content: ['- Many notes [m1]'] });
+    const reads = bot.slack.callsOf('conversations.history').length;
+    const answer = await command('200', 'C988', /Many notes/);
+    const pages = bot.slack.callsOf('conversations.history').slice(reads);
+    expect(pages.map((c) => Number(c.args.limit))).toEqual([100, 100]);
+    expect(pages[0]!.args.cursor).toBeUndefined();
+    expect(pages[1]!.args.cursor).toBeTruthy();
+    expect(answer.text).toContain(`[1](${await permalinkOf('C988', sent[60]!)})`);
+    expect(lastPrompt()).toContain('note 259');
+    expect(lastPrompt()).not.toContain('note 59\n');
   });
 
   it('explains its argument when it is not a number of messages from 1 to 200', async () => {
