@@ -143,10 +143,10 @@ const schema = z.object({
   SLACK_COMMAND_NAMES: z
     .string()
     .regex(
-      /^\s*(ask|model|system|reset|usage|help)\s*=\s*\/[\w-]+\s*(,\s*(ask|model|system|reset|usage|help)\s*=\s*\/[\w-]+\s*)*$/,
+      /^\s*(ask|model|system|reset|usage|help|summarize)\s*=\s*\/[\w-]+\s*(,\s*(ask|model|system|reset|usage|help|summarize)\s*=\s*\/[\w-]+\s*)*$/,
     )
     .describe(
-      'renamed slash commands such as ask=/gemini,model=/gmodel (keys: ask, model, system, reset, usage, help)',
+      'renamed slash commands such as ask=/gemini,model=/gmodel (keys: ask, model, system, reset, usage, help, summarize)',
     )
     .optional(),
   SLACK_SUGGESTED_PROMPTS: z
@@ -234,7 +234,7 @@ export interface Config {
         nativeStreaming: boolean;
         /** chat.update calls per minute per workspace, shared by every reply streaming there (Tier 3). */
         updatesPerMinute: number;
-        /** Slash commands renamed from their defaults (SLACK_COMMAND_NAMES), keyed ask, model, system, reset, usage, help. */
+        /** Slash commands renamed from their defaults (SLACK_COMMAND_NAMES), keyed ask, model, system, reset, usage, help, summarize. */
         commandNames?: Record<string, string>;
         /** SLACK_SUGGESTED_PROMPTS: what a DM with the agent offers to start with (undefined: the built-in set). */
         suggestedPrompts?: SuggestedPrompt[];

@@ -113,5 +113,8 @@ function combineObservers(...observers: Array<EngineObserver | undefined>): Engi
     feedback: (...args) => {
       for (const o of present) o.feedback?.(...args);
     },
+    summaryRequested: (...args) => {
+      for (const o of present) o.summaryRequested?.(...args);
+    },
   };
 }

@@ -62,6 +62,8 @@ export interface EngineObserver {
   modelFallback?(from: string, to: string): void;
   /** A rating was stored or changed (a repeated click of the same rating is not reported). */
   feedback?(platform: PlatformName, rating: FeedbackRating): void;
+  /** A catch-up summary was asked for (counted whether or not there was anything to summarize). */
+  summaryRequested?(platform: PlatformName): void;
 }
 
 export interface HandleTurnOptions {
@@ -310,6 +312,11 @@ export class ConversationEngine {
       // Last: shutdown closes the store once no turn is in flight, so the lock must be gone by then.
       this.inFlight.delete(controller);
     }
+  }
+
+  /** Counts a catch-up summary an adapter was asked for (the metrics' gcb_summaries_total). */
+  countSummary(platform: PlatformName): void {
+    this.observer?.summaryRequested?.(platform);
   }
 
   /**

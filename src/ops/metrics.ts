@@ -52,6 +52,7 @@ export class BotMetrics {
   readonly budgetRefusals: Counter<'platform' | 'scope' | 'period'>;
   readonly modelFallbacks: Counter<'from' | 'to'>;
   readonly feedback: Counter<'platform' | 'rating'>;
+  readonly summaries: Counter<'platform'>;
   private sources: MetricSources = {};
 
   constructor(options: BotMetricsOptions = {}) {
@@ -163,6 +164,12 @@ export class BotMetrics {
       labelNames: ['platform', 'rating'],
       registers,
     });
+    this.summaries = new Counter({
+      name: 'gcb_summaries_total',
+      help: 'Catch-up summaries asked for (commands and shortcuts), whether or not there was anything to summarize.',
+      labelNames: ['platform'],
+      registers,
+    });
     const sources = () => this.sources;
     new Gauge({
       name: 'gcb_active_streams',
@@ -202,6 +209,7 @@ export class BotMetrics {
     budgetRefused: (platform, scope, period) => this.budgetRefusals.inc({ platform, scope, period }),
     modelFallback: (from, to) => this.modelFallbacks.inc({ from, to }),
     feedback: (platform, rating) => this.feedback.inc({ platform, rating }),
+    summaryRequested: (platform) => this.summaries.inc({ platform }),
   };
 
   /** For adapters that meet a 429 outside a reply (commands, reactions). */

@@ -117,6 +117,7 @@ export class DiscordSummaries {
       return this.privately(interaction, describeError(error));
     }
     const summary = prepareSummary(sources, this.options.config.summaryMaxChars);
+    this.options.runner.engine.countSummary('discord');
     // Counts only: the messages are the users' words.
     this.options.logger.info(
       { read: sources.length, included: summary?.included ?? 0, leftOut: summary?.leftOut ?? 0 },

@@ -44,7 +44,7 @@ export class DiscordTurnRunner {
   private readonly askers = new Map<string, string>();
 
   constructor(
-    private readonly engine: ConversationEngine,
+    readonly engine: ConversationEngine,
     private readonly access: Config['access'],
     private readonly logger: Logger,
     private readonly membership?: MembershipLookup,

@@ -2,13 +2,15 @@
  * Slash commands. Each is acknowledged at once (Slack allows 3 s) and answered afterwards through
  * the command's response_url: ephemerally for what concerns only the caller (help, usage, current
  * settings, bad arguments), in the channel for changes everybody should see. Names default to
- * /ask, /gemini-model, /gemini-system, /gemini-reset, /gemini-usage, /gemini-help and can be
+ * /ask, /gemini-model, /gemini-system, /gemini-reset, /gemini-usage, /gemini-help,
+ * /gemini-summarize and can be
  * renamed through `SlackCommandNames` to match a different manifest.
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { checkAccess } from '../../engine/access.js';
 import { formatBudgetLines } from '../../engine/budgets.js';
 import { describeError } from '../../engine/describe-error.js';
+import type { HandleTurnOptions } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { ConversationKey, SettingsScope, UsageTotals } from '../../store/types.js';
@@ -16,6 +18,7 @@ import type { SlackAdapterDeps } from './adapter.js';
 import { EphemeralAnswerSink } from './ephemeral-sink.js';
 import { escapeSlackText } from './markdown-blocks.js';
 import { splitCommandText } from './normalize.js';
+import { SlackSummaries } from './summaries.js';
 import { withRateLimitRetry } from './web-api.js';
 
 export interface SlackCommandNames {
@@ -25,6 +28,7 @@ export interface SlackCommandNames {
   reset: string;
   usage: string;
   help: string;
+  summarize: string;
 }
 
 export const DEFAULT_COMMAND_NAMES: SlackCommandNames = {
@@ -34,13 +38,18 @@ export const DEFAULT_COMMAND_NAMES: SlackCommandNames = {
   reset: '/gemini-reset',
   usage: '/gemini-usage',
   help: '/gemini-help',
+  summarize: '/gemini-summarize',
 };
 
 export class SlackCommands {
+  private readonly summaries: SlackSummaries;
+
   constructor(
     private readonly deps: SlackAdapterDeps,
     private readonly names: SlackCommandNames = DEFAULT_COMMAND_NAMES,
-  ) {}
+  ) {
+    this.summaries = new SlackSummaries(deps);
+  }
 
   register(app: App): void {
     const handlers: Record<
@@ -53,6 +62,7 @@ export class SlackCommands {
       reset: (c, r) => this.reset(c, r),
       usage: (c, r) => this.usage(c, r),
       help: (_c, r) => this.help(r),
+      summarize: (c, r) => this.summarize(c, r),
     };
     for (const [which, handler] of Object.entries(handlers)) {
       app.command(this.names[which as keyof SlackCommandNames], async ({ ack, command, respond }) => {
@@ -100,17 +110,7 @@ export class SlackCommands {
         messageIds: [`ask:${command.trigger_id}`],
         ...(model ? { model } : {}),
       };
-      const { client } = this.deps.replies.deps;
-      const sink = new EphemeralAnswerSink({
-        respond,
-        postEphemeral: (part) =>
-          withRateLimitRetry(() =>
-            client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, ...part }),
-          ),
-        logger: this.deps.logger,
-      });
-      const outcome = await this.deps.engine.handleTurn(turn, sink);
-      if (outcome.status === 'refused') await say(respond, 'ephemeral', describeError(outcome.error));
+      await this.answerPrivately(command, respond, turn);
       return;
     }
 
@@ -153,6 +153,38 @@ export class SlackCommands {
       assistantThread: false,
       userTeamId: team,
     });
+  }
+
+  /** A turn answered only to the caller: the response_url first, then chat.postEphemeral. */
+  private async answerPrivately(
+    command: SlashCommand,
+    respond: RespondFn,
+    turn: IncomingTurn,
+    options: HandleTurnOptions = {},
+  ): Promise<void> {
+    const { client } = this.deps.replies.deps;
+    const sink = new EphemeralAnswerSink({
+      respond,
+      postEphemeral: (part) =>
+        withRateLimitRetry(() =>
+          client.chat.postEphemeral({ channel: command.channel_id, user: command.user_id, ...part }),
+        ),
+      logger: this.deps.logger,
+    });
+    const outcome = await this.deps.engine.handleTurn(turn, sink, options);
+    if (outcome.status === 'refused') await say(respond, 'ephemeral', describeError(outcome.error));
+  }
+
+  /**
+   * `/gemini-summarize [N]`: this channel's last N top-level messages (in the DM: the channel the
+   * caller is looking at), summarized with links to the messages, for the caller only.
+   */
+  private async summarize(command: SlashCommand, respond: RespondFn): Promise<void> {
+    await this.summaries.command(
+      command,
+      (turn, options) => this.answerPrivately(command, respond, turn, options),
+      (text) => say(respond, 'ephemeral', text),
+    );
   }
 
   /** `/gemini-model [name|reset]`: shows or sets this channel's model. */
@@ -302,6 +334,7 @@ export class SlackCommands {
         '• Mention me in a channel and I answer in a thread; reply in that thread to continue without mentioning me.',
         '• Message me directly (or open the AI app) for a private conversation. Images, videos and text files work too.',
         `• ${n.ask} <question> asks in this channel; ${n.ask} --private <question> answers only you.`,
+        `• ${n.summarize} [N] summarizes this channel's last N messages (50 by default) for you only, with links to them; in this DM, the channel you are looking at.`,
         `• ${n.model} [name|reset] shows or sets this channel's model.`,
         `• ${n.system} [prompt|reset] shows or (admins) sets this channel's system prompt.`,
         `• ${n.reset} forgets your latest conversation with me in this channel (in a DM: the DM's); ${n.reset} <thread link> a given thread, ${n.reset} --private your private one here. ${n.usage} shows token usage.`,

@@ -7,7 +7,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../config.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
+import type { ConversationEngine, HandleTurnOptions } from '../../engine/engine.js';
 import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js';
 import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -61,6 +61,7 @@ export class SlackReplies {
   async answer(
     turn: IncomingTurn,
     where: { channel: string; threadTs: string | undefined; assistantThread: boolean; userTeamId: string },
+    options: Pick<HandleTurnOptions, 'transformContent'> = {},
   ): Promise<TurnOutcome> {
     const { client, engine, config, logger } = this.deps;
     const log = logger.child({ channel: where.channel, thread: where.threadTs });
@@ -117,6 +118,7 @@ export class SlackReplies {
     let outcome: TurnOutcome;
     try {
       outcome = await engine.handleTurn(turn, sink, {
+        ...options,
         ...(onContent ? { onContent } : {}),
         onReasoningStatus: (text) => void setStatus(text ?? ''),
       });

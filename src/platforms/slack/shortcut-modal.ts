@@ -16,6 +16,7 @@ export const VISIBILITY_BLOCK = 'visibility';
 /** Every input in the modal uses this action_id inside its own block. */
 export const INPUT_ACTION = 'value';
 export const PRIVATE_OPTION = 'private';
+const ONLY_ME = { text: { type: 'plain_text' as const, text: 'Only me' }, value: PRIVATE_OPTION };
 
 /** Where a shortcut's answer goes: the message, and the thread it belongs to (its own ts for a root). */
 export interface ShortcutTarget {
@@ -70,7 +71,9 @@ export function shortcutModal(target: ShortcutTarget, messageText: string): type
     element: {
       type: 'checkboxes',
       action_id: INPUT_ACTION,
-      options: [{ text: { type: 'plain_text', text: 'Only me' }, value: PRIVATE_OPTION }],
+      options: [ONLY_ME],
+      // A summary is for catching up: private unless the person chooses to share it.
+      ...(target.kind === 'summarize_thread' ? { initial_options: [ONLY_ME] } : {}),
     },
   });
   return {

@@ -3,12 +3,14 @@
  * "Summarize thread" (summarize_thread). Each opens a modal (views.open, within the trigger_id's
  * 3 seconds); its view_submission reads the message or its thread with conversations.replies and
  * answers in the message's thread, or, with "Only me" ticked, privately (chat.postEphemeral in the
- * thread, in the person's private conversation of that channel, as /ask --private). The access
+ * thread, in the person's private conversation of that channel, as /ask --private; ticked by default
+ * for a summary, whose citations link to the thread's messages, see summaries.ts). The access
  * lists are checked at the shortcut and again at the submission, as for every other surface.
  */
 import type { App, MessageShortcut, SlackViewAction } from '@slack/bolt';
 import { checkAccess } from '../../engine/access.js';
 import { describeError } from '../../engine/describe-error.js';
+import { NOTHING_TO_SUMMARIZE } from '../../engine/summarize.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { ConversationKey } from '../../store/types.js';
@@ -28,11 +30,9 @@ import {
   targetOf,
   VISIBILITY_BLOCK,
 } from './shortcut-modal.js';
+import { SlackSummaries, summaryNote } from './summaries.js';
 import { readThread, type ThreadMessage } from './thread-reader.js';
 import { slackErrorCode, withRateLimitRetry } from './web-api.js';
-
-/** A summary reads at most this much of a thread (the newest part when longer). */
-const MAX_TRANSCRIPT_CHARS = 60_000;
 
 const EXPIRED = new UserInputError(
   'expired_action',
@@ -46,7 +46,11 @@ const CANNOT_READ = new UserInputError(
 export class SlackShortcuts {
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(private readonly deps: SlackAdapterDeps) {}
+  private readonly summaries: SlackSummaries;
+
+  constructor(private readonly deps: SlackAdapterDeps) {
+    this.summaries = new SlackSummaries(deps);
+  }
 
   register(app: App): void {
     for (const kind of SHORTCUT_CALLBACK_IDS) {
@@ -93,9 +97,11 @@ export class SlackShortcuts {
     if (!(await this.admitted(user, target.channel, target.threadTs))) return;
     const values = body.view.state.values;
     const question = values[QUESTION_BLOCK]?.[INPUT_ACTION]?.value?.trim() ?? '';
-    const isPrivate = (values[VISIBILITY_BLOCK]?.[INPUT_ACTION]?.selected_options ?? []).some(
-      (option) => option.value === PRIVATE_OPTION,
-    );
+    // A summary's "Only me" is ticked when the modal opens; a state without the box keeps that default.
+    const selected = values[VISIBILITY_BLOCK]?.[INPUT_ACTION]?.selected_options;
+    const isPrivate = selected
+      ? selected.some((option) => option.value === PRIVATE_OPTION)
+      : target.kind === 'summarize_thread';
 
     let thread: ThreadMessage[];
     try {
@@ -110,6 +116,20 @@ export class SlackShortcuts {
       await this.tell(target.channel, user, target.threadTs, describeError(CANNOT_READ));
       return;
     }
+    let summary: Awaited<ReturnType<SlackSummaries['prepare']>>;
+    if (target.kind === 'summarize_thread') {
+      try {
+        summary = await this.summaries.prepare(target.channel, thread);
+      } catch (error) {
+        this.deps.logger.warn({ code: slackErrorCode(error) }, 'could not prepare a thread summary');
+        await this.tell(target.channel, user, target.threadTs, describeError(error));
+        return;
+      }
+      if (!summary) {
+        await this.tell(target.channel, user, target.threadTs, NOTHING_TO_SUMMARIZE);
+        return;
+      }
+    }
     const key: ConversationKey = {
       platform: 'slack',
       workspace: team,
@@ -120,20 +140,27 @@ export class SlackShortcuts {
     const turn: IncomingTurn = {
       key,
       author: { id: user, name: body.user.name ?? user },
-      text: promptFor(target.kind, question, message, thread, this.deps.identity.botUserId),
-      attachments: target.kind === 'summarize_thread' ? [] : toAttachmentRefs(message?.files),
+      text: summary ? summary.summary.prompt : promptFor(target.kind, question, message),
+      ...(summary ? { historyText: summaryNote(summary.summary, 'this thread') } : {}),
+      // A summary's files are only named in its prompt, never downloaded.
+      attachments: summary ? [] : toAttachmentRefs(message?.files),
       messageIds: [`shortcut:${body.view.id}`],
     };
+    const options = summary?.options ?? {};
     if (!isPrivate) {
-      await this.deps.replies.answer(turn, {
-        channel: target.channel,
-        threadTs: target.threadTs,
-        assistantThread: false,
-        userTeamId: body.user.team_id ?? team,
-      });
+      await this.deps.replies.answer(
+        turn,
+        {
+          channel: target.channel,
+          threadTs: target.threadTs,
+          assistantThread: false,
+          userTeamId: body.user.team_id ?? team,
+        },
+        options,
+      );
       return;
     }
-    const outcome = await this.deps.engine.handleTurn(turn, this.privateSink(target, user));
+    const outcome = await this.deps.engine.handleTurn(turn, this.privateSink(target, user), options);
     if (outcome.status === 'refused')
       await this.tell(target.channel, user, target.threadTs, describeError(outcome.error));
   }
@@ -181,28 +208,14 @@ export class SlackShortcuts {
   }
 }
 
-/** What the model is asked for each shortcut. */
-function promptFor(
-  kind: ShortcutKind,
-  question: string,
-  message: ThreadMessage | undefined,
-  thread: ThreadMessage[],
-  botUserId: string,
-): string {
+/** What the model is asked for Explain and Ask (a summary's prompt comes from the engine). */
+function promptFor(kind: ShortcutKind, question: string, message: ThreadMessage | undefined): string {
   const quoted = quote(message?.text ?? '');
   if (kind === 'explain_message') {
     const files = message && message.files.length > 0 ? ' and its attachments' : '';
     return `Explain this Slack message${files}: what it says and means, in plain words.\n\n${quoted}`;
   }
-  if (kind === 'ask_about_message')
-    return `${question}\n\nThe question is about this Slack message:\n\n${quoted}`;
-  let transcript = thread
-    .map(
-      (entry) => `${entry.user === botUserId || entry.botId ? 'Gemini' : `<@${entry.user}>`}: ${entry.text}`,
-    )
-    .join('\n');
-  if (transcript.length > MAX_TRANSCRIPT_CHARS) transcript = `…\n${transcript.slice(-MAX_TRANSCRIPT_CHARS)}`;
-  return `Summarize this Slack thread: its main points, decisions and open questions, briefly.\n\n${transcript}`;
+  return `${question}\n\nThe question is about this Slack message:\n\n${quoted}`;
 }
 
 function quote(text: string): string {

@@ -9,8 +9,12 @@ import { withRateLimitRetry } from './web-api.js';
 /** One message of a thread, as the shortcuts use it. */
 export interface ThreadMessage {
   ts: string;
+  /** The thread this message replies in (a root's own ts, or undefined outside threads). */
+  threadTs?: string | undefined;
   user: string | undefined;
   botId: string | undefined;
+  /** Slack's subtype: undefined for what a person wrote, `channel_join` and the like for notices. */
+  subtype?: string | undefined;
   text: string;
   files: SlackFile[];
 }
@@ -38,8 +42,10 @@ export async function readThread(
     for (const message of page.messages ?? []) {
       messages.push({
         ts: message.ts ?? '',
+        threadTs: message.thread_ts,
         user: message.user,
         botId: message.bot_id,
+        subtype: (message as { subtype?: string }).subtype,
         text: message.text ?? '',
         files: (message.files ?? []) as SlackFile[],
       });

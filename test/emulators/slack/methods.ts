@@ -301,15 +301,60 @@ export const METHODS: Record<string, Handler> = {
     };
   },
 
+  // A channel's top-level messages (and thread roots), newest first as Slack returns them; `limit`
+  // per page (at most 999, default 100), `cursor`/`has_more`. The bot must be in a channel it reads.
+  'conversations.history': ({ state, args, botUserId, botId }) => {
+    if (!args.channel || !/^[CGD][A-Z0-9]+$/.test(args.channel)) return fail('channel_not_found');
+    const members = state.members.get(args.channel);
+    if (members && !members.has(botUserId)) return fail('not_in_channel');
+    const people = state.userMessages
+      .filter((m) => m.channel === args.channel && (m.threadTs === undefined || m.threadTs === m.ts))
+      .map((m) => ({ type: 'message', user: m.user, text: m.text, ts: m.ts }));
+    const bot = state.messages
+      .filter((m) => m.channel === args.channel && !m.deleted && m.threadTs === undefined)
+      .map((m) => messageJson(m, botUserId, botId));
+    const all = [...people, ...bot].sort((a, b) => Number(b.ts) - Number(a.ts));
+    const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
+    const start = Number(args.cursor?.replace('offset:', '') || 0);
+    const page = all.slice(start, start + limit);
+    const more = start + limit < all.length;
+    return {
+      ok: true,
+      messages: page,
+      has_more: more,
+      response_metadata: { next_cursor: more ? `offset:${start + limit}` : '' },
+    };
+  },
+
+  // A channel's member ids; `limit` per page (at most 1,000, default 100), `cursor`.
+  'conversations.members': ({ state, args }) => {
+    if (!args.channel || !/^[CGD][A-Z0-9]+$/.test(args.channel)) return fail('channel_not_found');
+    const all = [...(state.members.get(args.channel) ?? [])];
+    const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 1_000);
+    const start = Number(args.cursor?.replace('offset:', '') || 0);
+    const more = start + limit < all.length;
+    return {
+      ok: true,
+      members: all.slice(start, start + limit),
+      response_metadata: { next_cursor: more ? `offset:${start + limit}` : '' },
+    };
+  },
+
   'chat.getPermalink': ({ state, args }) => {
     if (!args.channel) return fail('channel_not_found');
     if (!args.message_ts || !/^\d+\.\d+$/.test(args.message_ts)) return fail('message_not_found');
     const found = state.find(args.channel, args.message_ts);
     if (found?.deleted) return fail('message_not_found');
+    // A reply's permalink names its thread, as Slack's do.
+    const threadTs =
+      found?.threadTs ??
+      state.userMessages.find((m) => m.channel === args.channel && m.ts === args.message_ts)?.threadTs;
+    const inThread =
+      threadTs && threadTs !== args.message_ts ? `?thread_ts=${threadTs}&cid=${args.channel}` : '';
     return {
       ok: true,
       channel: args.channel,
-      permalink: `https://emulated.slack.com/archives/${args.channel}/p${args.message_ts.replace('.', '')}`,
+      permalink: `https://emulated.slack.com/archives/${args.channel}/p${args.message_ts.replace('.', '')}${inThread}`,
     };
   },
 
@@ -481,6 +526,7 @@ export const METHODS: Record<string, Handler> = {
         team_id: state.teamId,
         name: user.name,
         real_name: user.name,
+        profile: { display_name: user.displayName ?? user.name, real_name: user.name },
         is_admin: user.isAdmin ?? false,
         is_owner: user.isOwner ?? false,
         is_bot: user.isBot ?? false,

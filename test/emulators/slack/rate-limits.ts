@@ -37,6 +37,9 @@ export const DEFAULT_LIMITS: Record<string, MethodLimit> = {
   'views.open': { perMinute: 100, burst: 20 },
   'chat.getPermalink': { perMinute: 100, burst: 20 },
   'conversations.replies': { perMinute: 50, burst: 10 },
+  // Summaries: conversations.history Tier 3, conversations.members Tier 4.
+  'conversations.history': { perMinute: 50, burst: 10 },
+  'conversations.members': { perMinute: 100, burst: 20 },
 };
 
 interface Bucket {

@@ -103,6 +103,8 @@ export interface SlackEmulator {
     threadTs?: string;
     fileIds?: string[];
   }): string;
+  /** Sets who is a member of `channel` (conversations.members); without the bot, its history is `not_in_channel`. */
+  setMembers(channel: string, users: string[]): void;
   /** Bot messages of one thread, oldest first. */
   thread(channel: string, threadTs: string): EmulatedMessage[];
   /** Resolves once `check` returns a value other than undefined/false; re-checked after every call. */
@@ -293,6 +295,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     },
     responseCalls,
     trigger: (issuedAgoMs) => state.issueTrigger(issuedAgoMs),
+    setMembers: (channel, users) => state.members.set(channel, new Set(users)),
     postAsUser: (fields) => state.addUserMessage({ ...fields, threadTs: fields.threadTs }).ts,
     thread: (channel, threadTs) => state.thread(channel, threadTs),
     waitFor(check, timeoutMs = 10_000) {

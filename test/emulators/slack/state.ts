@@ -54,6 +54,8 @@ export interface EmulatedSession {
 export interface EmulatedUser {
   id: string;
   name: string;
+  /** The profile's display name (users.info profile.display_name); `name` when not set. */
+  displayName?: string;
   isAdmin?: boolean;
   isOwner?: boolean;
   isBot?: boolean;
@@ -127,6 +129,8 @@ export class WorkspaceState {
   /** The Home tab each user sees (views.publish), by user id. */
   // biome-ignore lint/suspicious/noExplicitAny: Block Kit JSON as the bot sent it.
   readonly homeViews = new Map<string, any>();
+  /** Channel members (conversations.members) by channel; a channel listed here without the bot is `not_in_channel` for history. */
+  readonly members = new Map<string, Set<string>>();
   // Slack ts values are "seconds.micro" strings; a counter keeps them unique and ordered.
   private sequence = 0;
 
@@ -199,5 +203,6 @@ export class WorkspaceState {
     this.sessions.clear();
     this.suggestedPrompts.clear();
     this.homeViews.clear();
+    this.members.clear();
   }
 }

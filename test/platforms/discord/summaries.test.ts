@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NOTHING_TO_SUMMARIZE } from '../../../src/engine/summarize.js';
 import { createLogger } from '../../../src/log.js';
+import { BotMetrics } from '../../../src/ops/metrics.js';
 import { MESSAGE_COMMAND } from '../../../src/platforms/discord/message-commands.js';
 import { keyForRootMessage } from '../../../src/platforms/discord/normalize.js';
 import { CANNOT_READ_HISTORY, NEEDS_BOT_IN_SERVER } from '../../../src/platforms/discord/summaries.js';
@@ -19,12 +20,14 @@ const BLOCKED: EmuUser = { id: '100000000000000666', username: 'mallory', global
 const BUDGET = 6_000;
 
 let bot: DiscordBot;
+const metrics = new BotMetrics({ processMetrics: false });
 /** The adapter's log at info level, one JSON line each. */
 const logLines: string[] = [];
 
 beforeAll(async () => {
   bot = await startDiscordBot({
     env: { BLOCK_USERS: BLOCKED.id, SUMMARY_MAX_CHARS: String(BUDGET) },
+    observer: metrics.observer,
     logger: createLogger('info', { write: (line: string) => void logLines.push(line) }),
   });
 });
@@ -114,6 +117,17 @@ describe('/summarize', () => {
     expect(command.callbacks[0]).toMatchObject({ type: 5, data: { flags: 64 } });
     expect(answer.flags & 64).toBe(64);
     expect(historyReads(channelId).map((q) => q.get('limit'))).toEqual(['50']);
+  });
+
+  it('counts each summary in gcb_summaries_total{platform="discord"}', async () => {
+    const count = async () =>
+      Number(/gcb_summaries_total\{platform="discord"\} (\d+)/.exec((await metrics.render()).text)?.[1] ?? 0);
+    const before = await count();
+    const channelId = freshChannel('counted');
+    bot.discord.sendMessage({ channelId, author: ALICE, content: 'Counted?' });
+    bot.te.emulator.enqueue({ content: ['- A question [m1]'] });
+    await finishedAnswer(summarize(channelId), (text) => text.includes('A question'));
+    expect(await count()).toBe(before + 1);
   });
 
   it('reads 200 messages in two pages and keeps the newest that fit SUMMARY_MAX_CHARS', async () => {

@@ -4,6 +4,7 @@
  * exactly as main.ts does, logged in over the real gateway socket.
  */
 import type { Client } from 'discord.js';
+import type { EngineObserver } from '../../../src/engine/engine.js';
 import { createLogger, type Logger, silentLogger } from '../../../src/log.js';
 import { startDiscord } from '../../../src/platforms/discord/index.js';
 import type { PlatformHandle } from '../../../src/platforms/types.js';
@@ -46,6 +47,8 @@ export async function startDiscordBot(
     idleTimeoutMs?: number;
     /** Log in to this running emulator (a restart); `close` then leaves it running. */
     reuseEmulator?: DiscordEmulator;
+    /** Engine hooks (metrics) to watch. */
+    observer?: EngineObserver;
   } = {},
 ): Promise<DiscordBot> {
   const roomy = { limit: 100, windowMs: 5_000 };
@@ -63,6 +66,7 @@ export async function startDiscordBot(
     },
     ...(options.firstByteTimeoutMs ? { firstByteTimeoutMs: options.firstByteTimeoutMs } : {}),
     ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   const clock = { offsetMs: 0 };
   let client: Client | undefined;

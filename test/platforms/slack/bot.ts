@@ -3,6 +3,7 @@
  * the real upstream client and engine, the process's HTTP server with Bolt's real HTTPReceiver on
  * POST /slack/events, and a sender that signs events as Slack does.
  */
+import type { EngineObserver } from '../../../src/engine/engine.js';
 import { type Logger, silentLogger } from '../../../src/log.js';
 import { type HttpServerHandle, startHttpServer } from '../../../src/ops/http-server.js';
 import { type SlackHandle, type SlackStartOptions, startSlack } from '../../../src/platforms/slack/index.js';
@@ -37,6 +38,8 @@ export async function startSlackBot(
     maxRetries?: number;
     /** The adapter's logger (default silent); tests that assert on log lines pass a capturing one. */
     logger?: Logger;
+    /** Engine hooks (metrics) to watch. */
+    observer?: EngineObserver;
   } = {},
 ): Promise<SlackBot> {
   const slack = await startSlackEmulator();
@@ -52,6 +55,7 @@ export async function startSlackBot(
     ...(options.firstByteTimeoutMs ? { firstByteTimeoutMs: options.firstByteTimeoutMs } : {}),
     ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
     ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   const http = await startHttpServer({ port: 0, host: '127.0.0.1' });
   const handle = await startSlack(

@@ -53,6 +53,9 @@ describe('commands/slack-manifest.yaml', () => {
         'commands',
         'assistant:write',
         'users:read',
+        // conversations.members: /gemini-summarize from the DM checks the user is in the channel.
+        'channels:read',
+        'groups:read',
       ].sort(),
     );
     expect(declared).toMatch(/interactivity:\s+is_enabled: true/);

@@ -143,7 +143,8 @@ describe('message shortcuts', () => {
       text: 'Agreed, Monday then.',
       threadTs: root,
     });
-    await submit(opened, {});
+    // "Only me" is ticked by default for a summary: unticked, it goes into the thread.
+    await submit(opened, { visibility: { value: { type: 'checkboxes', selected_options: [] } } });
     await bot.finishedReply('C963', root);
     expect(bot.slack.callsOf('conversations.replies').at(-1)!.args).toMatchObject({
       channel: 'C963',
