@@ -23,16 +23,10 @@ import type { ChannelEditBudget } from './edit-budget.js';
 import { fitContent, NO_MENTIONS } from './format.js';
 import { refusalFor } from './interaction-access.js';
 import { keyForRootMessage, toAttachmentRefs } from './normalize.js';
-import { privateAnswerComponents } from './share-button.js';
-import { InteractionSink } from './sink.js';
+import { privateAnswerSink } from './private-answer-sink.js';
 import { DiscordSummaries } from './summaries.js';
 import type { DiscordTurnRunner } from './turns.js';
-import {
-  forcedEphemeral,
-  keyForUserInstall,
-  USER_INSTALL_MAX_FOLLOW_UPS,
-  webhookOnly,
-} from './user-install.js';
+import { keyForUserInstall, webhookOnly } from './user-install.js';
 
 /** The message commands' names as Discord shows them (1-32 characters, capitals and spaces allowed). */
 export const MESSAGE_COMMAND = {
@@ -172,16 +166,7 @@ export class DiscordMessageCommands {
   private async answer(interaction: Answerable, attachments: AttachmentRef[], prompt: string): Promise<void> {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const key = this.keyFor(interaction);
-    const sink = new InteractionSink({
-      interaction,
-      key,
-      budget: this.options.budget,
-      ephemeral: true,
-      components: privateAnswerComponents(!forcedEphemeral(interaction)),
-      ...(webhookOnly(interaction) ? { maxFollowUps: USER_INSTALL_MAX_FOLLOW_UPS } : {}),
-      onPosted: (id) => this.options.runner.notePosted(key, id),
-      logger: this.options.logger,
-    });
+    const sink = privateAnswerSink(interaction, key, this.options);
     const turn: IncomingTurn = {
       key,
       author: { id: interaction.user.id, name: interaction.user.displayName },

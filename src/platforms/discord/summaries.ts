@@ -31,15 +31,9 @@ import type { ConversationKey } from '../../store/types.js';
 import type { ChannelEditBudget } from './edit-budget.js';
 import { fitContent, NO_MENTIONS } from './format.js';
 import { keyForRootMessage } from './normalize.js';
-import { privateAnswerComponents } from './share-button.js';
-import { InteractionSink } from './sink.js';
+import { privateAnswerSink } from './private-answer-sink.js';
 import type { DiscordTurnRunner } from './turns.js';
-import {
-  forcedEphemeral,
-  keyForUserInstall,
-  USER_INSTALL_MAX_FOLLOW_UPS,
-  webhookOnly,
-} from './user-install.js';
+import { keyForUserInstall, webhookOnly } from './user-install.js';
 
 /** `/summarize messages:` when not given, and its most (two pages of Discord's 100). */
 export const SUMMARY_DEFAULT_MESSAGES = 50;
@@ -125,16 +119,7 @@ export class DiscordSummaries {
     );
     if (!summary) return this.privately(interaction, NOTHING_TO_SUMMARIZE);
     const key = this.keyFor(interaction);
-    const sink = new InteractionSink({
-      interaction,
-      key,
-      budget: this.options.budget,
-      ephemeral: true,
-      components: privateAnswerComponents(!forcedEphemeral(interaction)),
-      ...(webhookOnly(interaction) ? { maxFollowUps: USER_INSTALL_MAX_FOLLOW_UPS } : {}),
-      onPosted: (id) => this.options.runner.notePosted(key, id),
-      logger: this.options.logger,
-    });
+    const sink = privateAnswerSink(interaction, key, this.options);
     const turn: IncomingTurn = {
       key,
       author: { id: interaction.user.id, name: interaction.user.displayName },

@@ -289,16 +289,7 @@ export const METHODS: Record<string, Handler> = {
       .map((m) => messageJson(m, botUserId, botId));
     const all = [...people, ...bot].sort((a, b) => Number(a.ts) - Number(b.ts));
     if (all.length === 0) return fail('thread_not_found');
-    const limit = Math.min(Math.max(Number(args.limit) || 1_000, 1), 1_000);
-    const start = Number(args.cursor?.replace('offset:', '') || 0);
-    const page = all.slice(start, start + limit);
-    const more = start + limit < all.length;
-    return {
-      ok: true,
-      messages: page,
-      has_more: more,
-      response_metadata: { next_cursor: more ? `offset:${start + limit}` : '' },
-    };
+    return messagePage(all, args, { defaultLimit: 1_000, maxLimit: 1_000 });
   },
 
   // A channel's top-level messages (and thread roots), newest first as Slack returns them; `limit`
@@ -314,16 +305,7 @@ export const METHODS: Record<string, Handler> = {
       .filter((m) => m.channel === args.channel && !m.deleted && m.threadTs === undefined)
       .map((m) => messageJson(m, botUserId, botId));
     const all = [...people, ...bot].sort((a, b) => Number(b.ts) - Number(a.ts));
-    const limit = Math.min(Math.max(Number(args.limit) || 100, 1), 999);
-    const start = Number(args.cursor?.replace('offset:', '') || 0);
-    const page = all.slice(start, start + limit);
-    const more = start + limit < all.length;
-    return {
-      ok: true,
-      messages: page,
-      has_more: more,
-      response_metadata: { next_cursor: more ? `offset:${start + limit}` : '' },
-    };
+    return messagePage(all, args, { defaultLimit: 100, maxLimit: 999 });
   },
 
   // A channel's member ids; `limit` per page (at most 1,000, default 100), `cursor`.
@@ -602,4 +584,21 @@ export function fileJson(file: EmulatedFile, teamId: string, baseUrl: string): R
   }
   const url = `${baseUrl}/files-pri/${teamId}-${file.id}/${encodeURIComponent(file.name)}`;
   return { ...common, url_private: url, url_private_download: `${url}?download=1`, mode: 'hosted' };
+}
+
+/** One page of a message list the way Slack pages them: `limit`, an opaque `cursor`, `has_more`. */
+function messagePage(
+  all: unknown[],
+  args: { limit?: string; cursor?: string },
+  limits: { defaultLimit: number; maxLimit: number },
+): MethodResult {
+  const limit = Math.min(Math.max(Number(args.limit) || limits.defaultLimit, 1), limits.maxLimit);
+  const start = Number(args.cursor?.replace('offset:', '') || 0);
+  const more = start + limit < all.length;
+  return {
+    ok: true,
+    messages: all.slice(start, start + limit),
+    has_more: more,
+    response_metadata: { next_cursor: more ? `offset:${start + limit}` : '' },
+  };
 }
