@@ -473,11 +473,26 @@ export class ConversationEngine {
       const refusal = await this.rateLimit(turn.key.platform, turn.author.id);
       if (refusal) throw refusal;
     }
-    const overBudget = await this.budgets.check(budgetSubject(turn.key, turn.author.id));
-    if (overBudget) {
-      this.observer?.budgetRefused?.(turn.key.platform, overBudget.scope, overBudget.period);
-      throw overBudget;
-    }
+    const overBudget = await this.budgetRefusal(turn.key, turn.author.id);
+    if (overBudget) throw overBudget;
+  }
+
+  /**
+   * The spend-budget refusal for `userId` in this space, if a budget is used up. handleTurn checks
+   * it itself; an adapter that must know before it creates anything for a turn (a Discord thread)
+   * asks first. Throws when the store fails.
+   */
+  async budgetRefusal(
+    space: Pick<ConversationKey, 'platform' | 'workspace'>,
+    userId: string,
+  ): Promise<RefusedError | undefined> {
+    const overBudget = await this.budgets.check({
+      platform: space.platform,
+      workspace: space.workspace,
+      userId,
+    });
+    if (overBudget) this.observer?.budgetRefused?.(space.platform, overBudget.scope, overBudget.period);
+    return overBudget;
   }
 
   /** Charges a turn's tokens to its budgets; the notices to end the answer with. Never throws. */

@@ -193,7 +193,12 @@ export class DiscordAdapter {
     const opensThread = route.kind === 'new-thread' && !empty;
     if (
       opensThread &&
-      !(await this.runner.withinRateLimit(message.author.id, showRefusal, showQuietRefusal))
+      !(await this.runner.withinRateLimit(
+        message.author.id,
+        showRefusal,
+        showQuietRefusal,
+        keyForRootMessage(message.guildId, message.channelId, message.id).workspace,
+      ))
     ) {
       return;
     }

@@ -111,13 +111,22 @@ export class DiscordTurnRunner {
    * The per-user rate limit, checked before the adapter creates anything for a turn (a thread), so
    * a spammer opens nothing. False when refused (shown already); then run() with `rateLimitChecked`.
    * Without `showQuietRefusal` (an interaction, which must be answered) every refusal is spoken.
+   * With `workspace`, a used-up spend budget there refuses too (a thread must not open for it).
    */
   async withinRateLimit(
     userId: string,
     showRefusal: (sentence: string) => Promise<unknown>,
     showQuietRefusal?: () => Promise<unknown>,
+    workspace?: string,
   ): Promise<boolean> {
-    const refusal = await this.engine.rateLimit('discord', userId).catch((error: unknown) => error as Error);
+    const refusal = await this.engine
+      .rateLimit('discord', userId)
+      .then((limited) =>
+        limited || workspace === undefined
+          ? limited
+          : this.engine.budgetRefusal({ platform: 'discord', workspace }, userId),
+      )
+      .catch((error: unknown) => error as Error);
     if (!refusal) return true;
     if (!(refusal instanceof RefusedError)) this.logger.error({ err: refusal }, 'rate limit check failed');
     await this.show(refusal, showRefusal, showQuietRefusal);

@@ -74,3 +74,31 @@ describe('spend budgets on Discord', () => {
     expect(bot.te.emulator.requests).toHaveLength(requests);
   });
 });
+
+describe('a mention past the budget', () => {
+  it('opens no thread: the refusal is one inline reply and the model is not asked', async () => {
+    const spent = await startDiscordBot({ env: { BUDGET_USER_DAILY_TOKENS: '50' } });
+    try {
+      const { discord } = spent;
+      spent.te.emulator.enqueue(costing(60));
+      const at = `<@${discord.botUser.id}>`;
+      const first = discord.sendMessage({ channelId: discord.channels.general, content: `${at} one` });
+      const thread = await discord.waitFor('thread', () => discord.threadOf(first.id));
+      await discord.waitFor('the first answer', () =>
+        discord
+          .botMessagesIn(thread.id)
+          .find((m) => m.content.startsWith('Counted.') && m.components?.length),
+      );
+
+      const second = discord.sendMessage({ channelId: discord.channels.general, content: `${at} two` });
+      const refusal = await discord.waitFor('the refusal', () =>
+        discord.botMessagesIn(discord.channels.general).find((m) => m.content.includes('daily limit')),
+      );
+      expect(refusal.content).toMatch(/^You have used your daily limit of 50 tokens/);
+      expect(discord.threadOf(second.id)).toBeUndefined();
+      expect(spent.te.emulator.requests).toHaveLength(1);
+    } finally {
+      await spent.close();
+    }
+  });
+});
