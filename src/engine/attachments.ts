@@ -1,7 +1,7 @@
 /**
  * Turns the attachments of a turn into request parts for the upstream: images and videos become
  * `image_url` parts (the AceData API takes videos through image_url too, see
- * ../shared/docs/upstream-api.md), small text and source files are inlined as a fenced text part,
+ * ../../docs/upstream-api.md), small text and source files are inlined as a fenced text part,
  * anything else is skipped with a sentence the user is shown. One attachment failing never fails
  * the others, and no file is read past its size cap.
  */

@@ -1,6 +1,6 @@
 /**
  * Splitting a Markdown answer into messages that each fit a platform's limit (Discord 2,000,
- * Slack ~3,900 characters; see ../shared/docs/platforms.md).
+ * Slack ~3,900 characters; see ../../docs/platform-limits.md).
  *
  * Lengths are UTF-16 code units, which is how both platforms count, but a cut never lands inside
  * a surrogate pair or a grapheme cluster (a ZWJ emoji, a flag, a letter with combining marks).

@@ -1,7 +1,7 @@
 /**
  * The API's JSON → the seam's types: one `chat.completion.chunk` → `StreamEvent`s, the
  * non-streaming `chat.completion` → `ChatCompletion`, the usage block → `Usage`. Shapes follow the
- * API's page (../shared/seed/000_52d1afdbfbc65158.txt); anything else is a `bad_response`, and an
+ * API (../../docs/upstream-api.md); anything else is a `bad_response`, and an
  * error object where a chunk should be becomes the `UpstreamError` it describes.
  */
 import { UpstreamError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * The AceData Gemini Chat Completions client (../shared/docs/upstream-api.md): one shared undici
+ * The AceData Gemini Chat Completions client (../../docs/upstream-api.md): one shared undici
  * Agent with keep-alive for every conversation, SSE decoding, retries before the first body byte,
  * three timeouts (connect, first byte, silence between chunks), and cancellation by AbortSignal.
  *

@@ -2,7 +2,7 @@
  * Everything that can go wrong upstream, turned into one `UpstreamError` with a stable code:
  * an error status with its JSON (or not-JSON) body, an error object inside the stream, and the
  * transport failures undici raises (timeouts, refused or reset connections).
- * Codes and statuses: ../shared/docs/upstream-api.md ("Errors").
+ * Codes and statuses: ../../docs/upstream-api.md ("Errors").
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { UpstreamError, type UpstreamErrorCode } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * Retries of one upstream call, the way OpenAI's SDK does it (../shared/docs/upstream-api.md,
+ * Retries of one upstream call, the way OpenAI's SDK does it (../../docs/upstream-api.md,
  * "What peers do"): jittered exponential backoff 0.5 s doubling to 8 s, `Retry-After` honoured up
  * to 60 s, on 429, 408, 5xx and connection failures.
  *

@@ -1,6 +1,6 @@
 /**
  * The seam between the engine and the AceData Gemini Chat Completions API
- * (see ../shared/docs/upstream-api.md). The engine depends on `UpstreamClient` only, so tests and
+ * (see ../../docs/upstream-api.md). The engine depends on `UpstreamClient` only, so tests and
  * benchmarks plug in the real client pointed at the loopback emulator in test/emulators/upstream.
  */
 

@@ -1,7 +1,7 @@
 /**
  * The per-channel message budget shared by every reply streaming in one channel. Discord limits
  * message sends and edits per channel (the long-standing figure: 5 per 5 s, see
- * ../../../../shared/docs/platforms.md), not per reply, so three replies that each edit once a
+ * ../../../docs/platform-limits.md), not per reply, so three replies that each edit once a
  * second would take 429s. All sinks writing to a channel take a slot here first; the slots are
  * granted in arrival order, so replies share the channel fairly and none starves.
  */

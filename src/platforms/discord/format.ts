@@ -16,7 +16,7 @@ import {
 import type { ReplyPhase } from '../../engine/types.js';
 import type { ConversationKey, UsageTotals } from '../../store/types.js';
 
-/** Discord's content limit (../../../../shared/docs/platforms.md). */
+/** Discord's content limit (../../../docs/platform-limits.md). */
 export const DISCORD_MAX_CONTENT = 2_000;
 /** Headroom the renderer must leave: a fence reopened on a continuation and the status suffix. */
 export const DISCORD_REPLY_LIMIT = DISCORD_MAX_CONTENT - 40;

@@ -38,7 +38,7 @@ import {
 import type { SlackReplies } from './reply.js';
 import { decodeButtonValue, REGENERATE_ACTION_ID, STOP_ACTION_ID } from './reply-blocks.js';
 
-/** Slack retries for about 5 minutes; claims outlive that with a margin (../shared/docs/platforms.md). */
+/** Slack retries for about 5 minutes; claims outlive that with a margin (../../../docs/platform-limits.md). */
 export const DEDUPE_TTL_MS = 15 * 60_000;
 
 /** What a DM offers to start with when SLACK_SUGGESTED_PROMPTS is not set (the manifest's set too). */

@@ -37,7 +37,7 @@ export interface SlackFile {
 
 /**
  * Subtypes that still carry a person's message. Everything else (message_changed, message_deleted,
- * channel_join, bot_message, …) is not a turn. See ../shared/docs/platforms.md ("duplicate events").
+ * channel_join, bot_message, …) is not a turn. See ../../../docs/platform-limits.md ("duplicate events").
  */
 const TURN_SUBTYPES = new Set(['file_share', 'thread_broadcast']);
 

@@ -1,6 +1,6 @@
 /**
  * A per-workspace budget for one Web API method, shared by every reply streaming in that workspace.
- * chat.update is Tier 3 per workspace ("50+ per minute", ../shared/docs/platforms.md): one reply
+ * chat.update is Tier 3 per workspace ("50+ per minute", ../../../docs/platform-limits.md): one reply
  * editing once a second fits, three at once would not, and Slack would answer 429. So every edit
  * takes a token first; when many replies stream together each one simply updates less often.
  *

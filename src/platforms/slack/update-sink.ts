@@ -21,7 +21,7 @@ import { asSinkError } from './web-api.js';
 export const SLACK_MAX_MESSAGE_LENGTH = 3_700;
 /** The hard ceiling on the text actually sent. */
 export const SLACK_TEXT_CEILING = 3_990;
-/** About one update per second per reply (../shared/docs/platforms.md). */
+/** About one update per second per reply (../../../docs/platform-limits.md). */
 export const SLACK_EDIT_INTERVAL_MS = 1_000;
 
 export interface ReplyTarget {

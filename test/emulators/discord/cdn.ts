@@ -2,7 +2,7 @@
  * The attachment CDN: signed URLs in Discord's shape (`ex` = expiry, `is` = issued, both hex unix
  * seconds, `hm` = an HMAC over path + ex + is) that serve bytes only while unexpired, plus the
  * `POST /attachments/refresh-urls` logic that hands out fresh ones. Real Discord URLs expire after
- * about a day (../../../../shared/docs/platforms.md); tests make them expire by advancing the
+ * about a day (../../../docs/platform-limits.md); tests make them expire by advancing the
  * emulator's clock or with `expireAll()`.
  */
 import { createHmac, randomBytes } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * Discord's answers for requests it refuses: per-route rate-limit buckets with their `X-RateLimit-*`
  * headers and 429 bodies, and the 400 "Invalid Form Body" (code 50035) for content and embeds over
- * the limits. Numbers from ../../../../shared/docs/platforms.md; the header names and body shape are
+ * the limits. Numbers from ../../../docs/platform-limits.md; the header names and body shape are
  * what @discordjs/rest reads (see SequentialHandler.runRequest in node_modules/@discordjs/rest).
  */
 

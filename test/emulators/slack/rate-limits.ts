@@ -3,7 +3,7 @@
  * ("Tier 3: 50+ per minute") and tolerates short bursts, so each limit is a token bucket: `burst`
  * calls at once, refilled at `perMinute`. chat.postMessage is limited per channel (about one message
  * per second) rather than per workspace. A refused call gets HTTP 429 with `Retry-After` in whole
- * seconds, as Slack sends it. See ../shared/docs/platforms.md.
+ * seconds, as Slack sends it. See ../../../docs/platform-limits.md.
  */
 
 export interface MethodLimit {

@@ -15,7 +15,7 @@ import type { RecordedRequest, UpstreamScript } from './script.js';
 /** The two reasoning deltas every default answer starts with. */
 export const DEFAULT_REASONING = ['**Reading the prompt**\n\n', 'The user wants an echo.\n\n'];
 
-/** The code the API documents for each status (../shared/docs/upstream-api.md). */
+/** The code the API documents for each status (../../../docs/upstream-api.md). */
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'api_not_implemented',
   401: 'invalid_token',

@@ -1,6 +1,6 @@
 /**
  * The JSON shapes the AceData Gemini API answers with, copied from the API's own page
- * (../shared/seed/000_52d1afdbfbc65158.txt): stream chunks, the usage chunk, the non-streaming
+ * (../../../docs/upstream-api.md): stream chunks, the usage chunk, the non-streaming
  * completion and the error body. Key order and `null` fields follow the seed's SSE example so the
  * emulator's bytes look like the real thing.
  */

@@ -1,6 +1,6 @@
 /**
  * A loopback stand-in for AceData's `POST /gemini/chat/completions` (plain node:http). It speaks the
- * exact SSE format of the API's page (../shared/seed/000_52d1afdbfbc65158.txt), checks the Bearer
+ * exact SSE format of the API (../../../docs/upstream-api.md), checks the Bearer
  * token, records every request, and plays scripted faults: HTTP errors, cut or hung streams, error
  * objects mid-stream, missing `[DONE]`, UTF-8 split across writes, keep-alive comments.
  *
