@@ -6,6 +6,7 @@
  * writes the user turn and the answer to history together, only when the answer is complete.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import {
   BudgetExceededError,
@@ -83,9 +84,8 @@ const SHUTDOWN_REASON = new DOMException('The bot is shutting down', 'AbortError
 const SHUTTING_DOWN_SENTENCE = 'The bot is restarting. Please send your message again in a minute.';
 const INTERRUPTED_BY_SHUTDOWN = 'the bot restarted before this answer was finished. Please ask again.';
 const LOCK_TTL_MS = 30_000;
-/** How long a rating waits for an answer still being saved, and how often it looks again. */
+/** How long a rating waits for an answer still being saved before it looks again. */
 const SAVE_WAIT_MS = 5_000;
-const SAVE_POLL_MS = 50;
 
 export class ConversationEngine {
   readonly allowedModels: string[];
@@ -98,7 +98,7 @@ export class ConversationEngine {
   /** The reply streaming now in each conversation, so Stop can cancel it. */
   private readonly running = new Map<string, AbortController>();
   /** Turns whose answer is complete and is being shown as done and saved: no longer stoppable. */
-  private readonly finishing = new Map<string, AbortController>();
+  private readonly finishing = new Map<string, FinishingTurn>();
   /** Every turn past its checks, streaming or still waiting for the lock or the queue (shutdown). */
   private readonly inFlight = new Set<AbortController>();
   /** Every turn in flight by conversation and prompt message id, so an edit cancels only its own. */
@@ -258,7 +258,7 @@ export class ConversationEngine {
       // The answer is whole: from the 'done' edit on (which shows Regenerate) the turn is only
       // being saved. A Stop now would throw a finished answer away, and Regenerate must queue.
       if (this.running.get(id) === controller) this.running.delete(id);
-      this.finishing.set(id, controller);
+      this.finishing.set(id, finishingTurn(controller));
 
       const messageIds = await renderer.complete();
       const answer: Turn = {
@@ -306,7 +306,11 @@ export class ConversationEngine {
       lock?.signal.removeEventListener('abort', onLockLost);
       for (const key of promptKeys) if (this.byPrompt.get(key) === controller) this.byPrompt.delete(key);
       if (this.running.get(id) === controller) this.running.delete(id);
-      if (this.finishing.get(id) === controller) this.finishing.delete(id);
+      const finished = this.finishing.get(id);
+      if (finished?.controller === controller) {
+        this.finishing.delete(id);
+        finished.settle();
+      }
       await releaseGate?.().catch(() => undefined);
       await lock?.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
       // Last: shutdown closes the store once no turn is in flight, so the lock must be gone by then.
@@ -348,7 +352,7 @@ export class ConversationEngine {
   private cancel(id: string, messageId: string | undefined): boolean {
     const controller =
       messageId === undefined ? this.running.get(id) : this.byPrompt.get(promptKey(id, messageId));
-    if (!controller || this.finishing.get(id) === controller) return false;
+    if (!controller || this.finishing.get(id)?.controller === controller) return false;
     controller.abort(new DOMException('Stopped by the user', 'AbortError'));
     return true;
   }
@@ -396,20 +400,19 @@ export class ConversationEngine {
   }
 
   /**
-   * Runs `lookup` again while an answer of this instance is being saved: the 'done' edit shows the
-   * rating buttons a moment before the turn reaches history, and a click in that moment must not
-   * read as "no longer kept". Bounded; past it (or with nothing being saved) the refusal stands.
+   * Runs `lookup` once more after the answers this instance is saving have been saved: the 'done'
+   * edit shows the rating buttons a moment before the turn reaches history, and a click in that
+   * moment must not read as "no longer kept". Bounded; with nothing being saved the refusal stands.
    */
   private async whenSaved<T>(lookup: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + SAVE_WAIT_MS;
-    for (;;) {
-      try {
-        return await lookup();
-      } catch (error) {
-        const gone = error instanceof UserInputError && error.code === 'answer_gone';
-        if (!gone || this.finishing.size === 0 || Date.now() >= deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, SAVE_POLL_MS));
-      }
+    try {
+      return await lookup();
+    } catch (error) {
+      const gone = error instanceof UserInputError && error.code === 'answer_gone';
+      if (!gone || this.finishing.size === 0) throw error;
+      const saved = Promise.all([...this.finishing.values()].map((turn) => turn.saved));
+      await Promise.race([saved, sleep(SAVE_WAIT_MS, undefined, { ref: false })]);
+      return lookup();
     }
   }
 
@@ -578,6 +581,21 @@ export class ConversationEngine {
 
 function budgetSubject(key: ConversationKey, userId: string): BudgetSubject {
   return { platform: key.platform, workspace: key.workspace, userId };
+}
+
+/** A turn whose answer is whole and is being shown as done and saved; `saved` settles when it ends. */
+interface FinishingTurn {
+  controller: AbortController;
+  saved: Promise<void>;
+  settle(): void;
+}
+
+function finishingTurn(controller: AbortController): FinishingTurn {
+  let settle = () => {};
+  const saved = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  return { controller, saved, settle };
 }
 
 /** The `byPrompt` key of a turn: its conversation and one of its prompt's message ids. */
