@@ -15,8 +15,8 @@
 import type { App } from '@slack/bolt';
 import type { Config, SuggestedPrompt } from '../../config.js';
 import { checkAccess } from '../../engine/access.js';
+import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
 import { InstallScope } from '../../engine/install-scope.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
@@ -51,7 +51,7 @@ export const SUGGESTED_PROMPTS: SuggestedPrompt[] = [
 export interface SlackAdapterDeps {
   app: App;
   config: Config;
-  engine: ConversationEngine;
+  engine: ConversationEngineApi;
   store: Store;
   logger: Logger;
   replies: SlackReplies;

@@ -9,8 +9,8 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { checkAccess } from '../../engine/access.js';
 import { formatBudgetLines } from '../../engine/budgets.js';
+import type { HandleTurnOptions } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { HandleTurnOptions } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { ConversationKey, SettingsScope, UsageTotals } from '../../store/types.js';
