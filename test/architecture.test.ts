@@ -40,3 +40,13 @@ describe('dependencies point one way: platforms → engine → upstream/store', 
     expect(offendingImports('platforms', (spec) => /\/engine\/engine\.js$/.test(spec))).toEqual([]);
   });
 });
+
+describe('the composition roots stand at the top', () => {
+  it('only src/main.ts and src/chat.ts build a runtime (no platform, ops or sharding module imports it)', () => {
+    const importers = sourcesUnder('.')
+      .filter((file) => importsOf(file).some((spec) => /(^|\/)runtime\.js$/.test(spec)))
+      .map((file) => file.slice(root.length))
+      .sort();
+    expect(importers).toEqual(['chat.ts', 'main.ts']);
+  });
+});
