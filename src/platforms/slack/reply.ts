@@ -40,7 +40,7 @@ export class SlackReplies {
   private readonly askers = new Map<string, string>();
 
   constructor(
-    readonly deps: {
+    private readonly deps: {
       client: WebClient;
       engine: ConversationEngineApi;
       config: Config;

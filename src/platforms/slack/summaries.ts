@@ -59,7 +59,7 @@ export class SlackSummaries {
   constructor(private readonly deps: SlackAdapterDeps) {}
 
   private get client(): WebClient {
-    return this.deps.replies.deps.client;
+    return this.deps.client;
   }
 
   /**
