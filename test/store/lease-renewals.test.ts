@@ -30,9 +30,12 @@ describe('LeaseRenewals', () => {
     vi.useFakeTimers();
     const renewals = new LeaseRenewals();
     const calls = { a: 0, b: 0, c: 0 };
-    renewals.start(300, async () => void (calls.a += 1));
-    const stopB = renewals.start(600, async () => void (calls.b += 1));
-    renewals.start(900, async () => void (calls.c += 1));
+    const counting = (name: keyof typeof calls) => async () => {
+      calls[name] += 1;
+    };
+    renewals.start(300, counting('a'));
+    const stopB = renewals.start(600, counting('b'));
+    renewals.start(900, counting('c'));
     stopB();
     await vi.advanceTimersByTimeAsync(300);
     expect(calls).toEqual({ a: 3, b: 0, c: 1 });
