@@ -16,6 +16,7 @@ import {
   UserInputError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
+import { LEASE_TTL_MS as LOCK_TTL_MS } from '../store/leases.js';
 import {
   type ConversationKey,
   conversationId,
@@ -30,6 +31,7 @@ import {
 } from '../store/types.js';
 import type { UpstreamClient, Usage } from '../upstream/types.js';
 import { type BudgetLine, type BudgetSubject, SpendBudgets } from './budgets.js';
+import type { ConversationEngineApi } from './conversation-engine-api.js';
 import { describeError, isAbort } from './describe-error.js';
 import { streamWithFallback } from './fallback.js';
 import { type RateAnswerInput, rateAnswer } from './feedback.js';
@@ -83,11 +85,10 @@ const RATE_WINDOW_MS = 60_000;
 const SHUTDOWN_REASON = new DOMException('The bot is shutting down', 'AbortError');
 const SHUTTING_DOWN_SENTENCE = 'The bot is restarting. Please send your message again in a minute.';
 const INTERRUPTED_BY_SHUTDOWN = 'the bot restarted before this answer was finished. Please ask again.';
-const LOCK_TTL_MS = 30_000;
 /** How long a rating waits for an answer still being saved before it looks again. */
 const SAVE_WAIT_MS = 5_000;
 
-export class ConversationEngine {
+export class ConversationEngine implements ConversationEngineApi {
   readonly allowedModels: string[];
   private readonly config: Config;
   private readonly upstream: UpstreamClient;
