@@ -42,7 +42,6 @@ export interface EngineDependencies {
   upstream: UpstreamClient;
   store: Store;
   logger: Logger;
-  resolvers?: Partial<Record<PlatformName, AttachmentResolver>>;
   observer?: EngineObserver;
   /** How long a crashed instance blocks a conversation (default 30 s; short in tests). */
   lockTtlMs?: number;
@@ -121,9 +120,6 @@ export class ConversationEngine {
     deps.store.stopSignals.subscribe((request) => {
       if (request.origin !== this.instanceId) this.cancel(request.conversation, request.messageId);
     });
-    for (const [platform, resolver] of Object.entries(deps.resolvers ?? {})) {
-      if (resolver) this.resolvers.set(platform as PlatformName, resolver);
-    }
   }
 
   registerResolver(platform: PlatformName, resolver: AttachmentResolver): void {

@@ -212,11 +212,6 @@ export class BotMetrics {
     summaryRequested: (platform) => this.summaries.inc({ platform }),
   };
 
-  /** For adapters that meet a 429 outside a reply (commands, reactions). */
-  platformRateLimited(platform: PlatformName): void {
-    this.platformRateLimits.inc({ platform });
-  }
-
   /** The Prometheus text exposition of this registry, with its content type. */
   async render(): Promise<{ text: string; contentType: string }> {
     return { text: await this.registry.metrics(), contentType: this.registry.contentType };
