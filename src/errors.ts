@@ -201,3 +201,14 @@ export class PlatformUnreachableError extends AppError {
     super('platform_unreachable', `could not reach ${platform} at ${host}: ${networkCode}`, options);
   }
 }
+
+/**
+ * True for what a cancelled operation throws: an AbortSignal's DOMException, Node's AbortError
+ * (code ABORT_ERR), or any error object named AbortError (another realm's, a library's). The one
+ * test for "cancelled, not failed": the engine, the metering decorators and start-up checks share it.
+ */
+export function isAbort(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const candidate = error as { name?: unknown; code?: unknown };
+  return candidate.name === 'AbortError' || candidate.code === 'ABORT_ERR';
+}

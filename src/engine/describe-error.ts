@@ -8,6 +8,7 @@ import {
   AttachmentError,
   BudgetExceededError,
   ConfigError,
+  isAbort,
   LockLostError,
   PlatformRateLimitError,
   RefusedError,
@@ -91,12 +92,4 @@ function spokenDuration(ms: number): string {
   const [amount, unit] = ms >= 60_000 ? [ms / 60_000, 'minute'] : [ms / 1000, 'second'];
   const rounded = Math.round(amount * 10) / 10;
   return `${rounded} ${unit}${rounded === 1 ? '' : 's'}`;
-}
-
-/** True for the errors an AbortSignal produces (user pressed Stop, shutdown). */
-export function isAbort(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR')
-  );
 }

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import {
   BudgetExceededError,
+  isAbort,
   LockLostError,
   RefusedError,
   TurnTimeoutError,
@@ -30,7 +31,7 @@ import {
 } from '../store/types.js';
 import type { UpstreamClient, Usage } from '../upstream/types.js';
 import { type BudgetLine, type BudgetSubject, SpendBudgets } from './budgets.js';
-import { describeError, isAbort } from './describe-error.js';
+import { describeError } from './describe-error.js';
 import { streamWithFallback } from './fallback.js';
 import { type RateAnswerInput, rateAnswer } from './feedback.js';
 import { ReplyRenderer } from './renderer.js';

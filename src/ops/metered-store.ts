@@ -4,6 +4,7 @@
  * `gcb_store_latency_seconds{operation="ping"}` and `gcb_store_up` show a slow or dead store even
  * when no one is chatting.
  */
+import { isAbort } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConcurrencyGate, Store } from '../store/types.js';
 import type { BotMetrics } from './metrics.js';
@@ -19,8 +20,7 @@ export function meterStore(store: Store, metrics: BotMetrics): Store {
         metrics.queueWaitSeconds.observe((performance.now() - startedAt) / 1000);
         return release;
       } catch (error) {
-        if (!(error instanceof Error && error.name === 'AbortError'))
-          metrics.storeErrors.inc({ operation: 'gate' });
+        if (!isAbort(error)) metrics.storeErrors.inc({ operation: 'gate' });
         throw error;
       }
     },
