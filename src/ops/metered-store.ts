@@ -26,42 +26,11 @@ export function meterStore(store: Store, metrics: BotMetrics): Store {
     },
     queueLength: () => gate.queueLength(),
   };
-  // Spelled out rather than spread: the store's members are getters on some backends.
+  // Every backend's members are plain data properties, so a spread copies them as they are;
+  // the two methods are forwarded, not copied, in case a backend keeps them on a prototype.
   return {
-    get kind() {
-      return store.kind;
-    },
-    get history() {
-      return store.history;
-    },
-    get settings() {
-      return store.settings;
-    },
-    get usage() {
-      return store.usage;
-    },
-    get spend() {
-      return store.spend;
-    },
-    get viewing() {
-      return store.viewing;
-    },
-    get feedback() {
-      return store.feedback;
-    },
-    get dedupe() {
-      return store.dedupe;
-    },
-    get locks() {
-      return store.locks;
-    },
-    get rateLimiter() {
-      return store.rateLimiter;
-    },
+    ...store,
     upstreamGate: meteredGate,
-    get stopSignals() {
-      return store.stopSignals;
-    },
     ping: () => store.ping(),
     close: () => store.close(),
   };
