@@ -101,7 +101,10 @@ export class UserInputError extends AppError {
 
 export type RefusedCode = 'rate_limited' | 'blocked' | 'dms_disabled' | 'shutting_down' | 'budget_exceeded';
 
-/** Access control or a quota refused the turn before any upstream call. */
+/**
+ * Access control, a quota or shutdown refused the turn before any upstream call. `describeError`
+ * words `shutting_down` itself; the other codes' `message` is already user-facing.
+ */
 export class RefusedError extends AppError {
   declare readonly code: RefusedCode;
   readonly retryAfterMs: number | undefined;
@@ -182,6 +185,31 @@ export class TurnTimeoutError extends AppError {
 export class LockLostError extends AppError {
   constructor(message = 'the conversation lock was lost before the turn was saved') {
     super('lock_lost', message);
+  }
+}
+
+/**
+ * Shutdown past its grace period cancels every turn in flight with this reason. It is named
+ * AbortError, like a signal's own reasons, so every abort-aware wait (lock, gate, request, download)
+ * ends the turn as cancelled rather than failed; `describeError` words it apart from a Stop.
+ */
+export class InterruptedByShutdownError extends AppError {
+  constructor() {
+    super('interrupted_by_shutdown', 'the bot is shutting down');
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * One event of an upstream event stream ran past its size cap without ending: a server streaming
+ * garbage. The client turns it into an UpstreamError `bad_response`; on its own it reads the same.
+ */
+export class SseOverflowError extends AppError {
+  readonly limitChars: number;
+
+  constructor(limitChars: number) {
+    super('sse_overflow', `an event-stream event exceeded ${limitChars} characters without ending`);
+    this.limitChars = limitChars;
   }
 }
 

@@ -8,10 +8,12 @@ import {
   AttachmentError,
   BudgetExceededError,
   ConfigError,
+  InterruptedByShutdownError,
   isAbort,
   LockLostError,
   PlatformRateLimitError,
   RefusedError,
+  SseOverflowError,
   StoreUnavailableError,
   TurnTimeoutError,
   UpstreamError,
@@ -43,6 +45,14 @@ export function describeError(error: unknown): string {
   if (error instanceof UpstreamError) {
     const sentence = UPSTREAM_SENTENCES[error.code] ?? UPSTREAM_SENTENCES.api_error;
     return error.traceId ? `${sentence} (trace id ${error.traceId})` : sentence;
+  }
+  if (error instanceof SseOverflowError) return UPSTREAM_SENTENCES.bad_response;
+  if (error instanceof RefusedError && error.code === 'shutting_down') {
+    return 'The bot is restarting. Please send your message again in a minute.';
+  }
+  // Lower case: the renderer shows it after "⚠️ Interrupted: ". Before isAbort, which says "Stopped."
+  if (error instanceof InterruptedByShutdownError) {
+    return 'the bot restarted before this answer was finished. Please ask again.';
   }
   if (error instanceof StoreUnavailableError) {
     return 'Storage is unavailable right now, so the bot cannot keep this conversation. Please try again shortly.';

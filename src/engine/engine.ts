@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import {
   BudgetExceededError,
+  InterruptedByShutdownError,
   isAbort,
   LockLostError,
   RefusedError,
@@ -80,9 +81,6 @@ export interface HandleTurnOptions {
 }
 
 const RATE_WINDOW_MS = 60_000;
-const SHUTDOWN_REASON = new DOMException('The bot is shutting down', 'AbortError');
-const SHUTTING_DOWN_SENTENCE = 'The bot is restarting. Please send your message again in a minute.';
-const INTERRUPTED_BY_SHUTDOWN = 'the bot restarted before this answer was finished. Please ask again.';
 const LOCK_TTL_MS = 30_000;
 /** How long a rating waits for an answer still being saved before it looks again. */
 const SAVE_WAIT_MS = 5_000;
@@ -149,7 +147,7 @@ export class ConversationEngine {
     }
     if (refusal) return this.failBeforeReply(sink, refusal, log);
     if (!this.accepting) {
-      const error = new RefusedError('shutting_down', SHUTTING_DOWN_SENTENCE);
+      const error = new RefusedError('shutting_down', 'the engine takes no new turns: shutting down');
       log.info({ code: error.code }, 'turn refused');
       return { status: 'refused', error };
     }
@@ -281,8 +279,8 @@ export class ConversationEngine {
       const error = timedOut || reason instanceof LockLostError ? reason : caught;
       if (isAbort(error) && controller.signal.aborted) {
         const messageIds =
-          controller.signal.reason === SHUTDOWN_REASON
-            ? await renderer.fail(INTERRUPTED_BY_SHUTDOWN)
+          reason instanceof InterruptedByShutdownError
+            ? await renderer.fail(describeError(reason))
             : await renderer.stop();
         log.info({ ms: Date.now() - startedAt }, 'turn stopped');
         this.finished(turn, 'stopped', startedAt, renderer, usage);
@@ -364,7 +362,8 @@ export class ConversationEngine {
    * replies end marked "Interrupted" with a note to ask again.
    */
   stopAll(): number {
-    for (const controller of this.inFlight) controller.abort(SHUTDOWN_REASON);
+    const reason = new InterruptedByShutdownError();
+    for (const controller of this.inFlight) controller.abort(reason);
     return this.inFlight.size;
   }
 
