@@ -136,16 +136,19 @@ export class ConversationEngine {
     const startedAt = Date.now();
     const mode = turn.mode ?? 'new';
 
-    const refusal = await this.checkTurn(turn, mode, options.rateLimitChecked === true).catch(
-      (error: unknown) => error as Error,
-    );
-    if (refusal instanceof RefusedError || refusal instanceof UserInputError) {
+    let refusal: TurnRefusal | undefined;
+    try {
+      refusal = await this.checkTurn(turn, mode, options.rateLimitChecked === true);
+    } catch (error) {
+      // The store failed while counting or looking up (rate limit, budget): a failure to show.
+      return this.failBeforeReply(sink, error instanceof Error ? error : new Error(String(error)), log);
+    }
+    if (refusal) {
       const budget =
         refusal instanceof BudgetExceededError ? { scope: refusal.scope, period: refusal.period } : {};
       log.info({ code: refusal.code, user: turn.author.id, ...budget }, 'turn refused');
       return { status: 'refused', error: refusal };
     }
-    if (refusal) return this.failBeforeReply(sink, refusal, log);
     if (!this.accepting) {
       const error = new RefusedError('shutting_down', 'the engine takes no new turns: shutting down');
       log.info({ code: error.code }, 'turn refused');
@@ -447,33 +450,41 @@ export class ConversationEngine {
     return { conversation, user, budgets };
   }
 
+  /** For a settings change (/model): throws the refusal, which the command shows. */
   assertModelAllowed(model: string): void {
-    if (!this.allowedModels.includes(model)) {
-      throw new UserInputError(
-        'model_not_allowed',
-        `The model "${model}" is not available. Choose one of: ${this.allowedModels.join(', ')}.`,
-      );
-    }
+    const refusal = this.modelRefusal(model);
+    if (refusal) throw refusal;
   }
 
+  private modelRefusal(model: string): UserInputError | undefined {
+    if (this.allowedModels.includes(model)) return undefined;
+    return new UserInputError(
+      'model_not_allowed',
+      `The model "${model}" is not available. Choose one of: ${this.allowedModels.join(', ')}.`,
+    );
+  }
+
+  /**
+   * Why this turn will not be answered, if it will not: returned like `checkAccess`'s refusal, to
+   * be read, not caught. Throws only when the store fails (the rate limit and budgets live there).
+   */
   private async checkTurn(
     turn: IncomingTurn,
     mode: IncomingTurn['mode'],
     rateLimitChecked: boolean,
-  ): Promise<void> {
+  ): Promise<TurnRefusal | undefined> {
     if (mode !== 'regenerate' && !turn.text.trim() && turn.attachments.length === 0) {
-      throw new UserInputError(
+      return new UserInputError(
         'empty_prompt',
         'Your message is empty. Write a question (or attach a file) for the bot.',
       );
     }
-    if (turn.model) this.assertModelAllowed(turn.model);
-    if (!rateLimitChecked) {
-      const refusal = await this.rateLimit(turn.key.platform, turn.author.id);
-      if (refusal) throw refusal;
-    }
-    const overBudget = await this.budgetRefusal(turn.key, turn.author.id);
-    if (overBudget) throw overBudget;
+    const modelRefusal = turn.model ? this.modelRefusal(turn.model) : undefined;
+    if (modelRefusal) return modelRefusal;
+    const rateRefusal = rateLimitChecked
+      ? undefined
+      : await this.rateLimit(turn.key.platform, turn.author.id);
+    return rateRefusal ?? this.budgetRefusal(turn.key, turn.author.id);
   }
 
   /**
@@ -574,6 +585,9 @@ export class ConversationEngine {
     });
   }
 }
+
+/** What `checkTurn` returns for a turn it will not answer: the `refused` outcome's error. */
+type TurnRefusal = RefusedError | UserInputError;
 
 function budgetSubject(key: ConversationKey, userId: string): BudgetSubject {
   return { platform: key.platform, workspace: key.workspace, userId };
