@@ -18,6 +18,7 @@ import {
   UserInputError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
+import { LEASE_TTL_MS as LOCK_TTL_MS } from '../store/leases.js';
 import {
   type ConversationKey,
   conversationId,
@@ -32,6 +33,7 @@ import {
 } from '../store/types.js';
 import type { UpstreamClient, Usage } from '../upstream/types.js';
 import { type BudgetLine, type BudgetSubject, SpendBudgets } from './budgets.js';
+import type { ConversationEngineApi } from './conversation-engine-api.js';
 import { describeError } from './describe-error.js';
 import { streamWithFallback } from './fallback.js';
 import { type RateAnswerInput, rateAnswer } from './feedback.js';
@@ -81,11 +83,10 @@ export interface HandleTurnOptions {
 }
 
 const RATE_WINDOW_MS = 60_000;
-const LOCK_TTL_MS = 30_000;
 /** How long a rating waits for an answer still being saved before it looks again. */
 const SAVE_WAIT_MS = 5_000;
 
-export class ConversationEngine {
+export class ConversationEngine implements ConversationEngineApi {
   readonly allowedModels: string[];
   private readonly config: Config;
   private readonly upstream: UpstreamClient;
