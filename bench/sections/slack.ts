@@ -20,6 +20,8 @@ const LONG_ANSWER_SECONDS = 30;
 // replies in one workspace under one budget, acks still fast) and finish within the run.
 const CONCURRENT_REPLIES = 20;
 const ACK_PROBES = 100;
+const SHARED_REPLIES = 3;
+const SHARED_SECONDS = 10;
 
 /** hrtime (ns) → epoch ms, so emulator timestamps (Date.now) and hrtime marks compare. */
 const hrtimeOffsetMs = Date.now() - Number(process.hrtime.bigint() / 1_000_000n);
@@ -64,13 +66,62 @@ async function updatesForLongAnswer(bot: SlackBot): Promise<{ updates: number; s
   return { updates: reply!.versions.length - 1, seconds: (Date.now() - started) / 1000 };
 }
 
-async function ackUnderLoad(
-  bot: SlackBot,
-): Promise<{ acks: number[]; burst: number[]; streamed: number; allDoneSeconds: number }> {
-  bot.upstream.setResponder(() => ({
-    content: Array.from({ length: 100 }, (_, i) => `w${i} `),
-    chunkDelayMs: 100,
-  }));
+interface SharedResult {
+  updatesPerReply: number[];
+  /** The mentions sent → each reply's first answer text visible (ms), in thread order. */
+  firstVisibleMs: number[];
+  /** The longest time any reply went without a visible change while it streamed (ms). */
+  longestStallMs: number;
+  exact: number;
+  answered429: number;
+  seconds: number;
+}
+
+/** Three replies streaming at once in three threads of one channel (one workspace's budget). */
+async function threeInOneChannel(bot: SlackBot): Promise<SharedResult> {
+  const words = Array.from({ length: SHARED_SECONDS * 5 }, (_, i) => `w${i} `);
+  bot.upstream.setResponder(() => ({ content: words, chunkDelayMs: 200 }));
+  const threads = Array.from({ length: SHARED_REPLIES }, () => ({ channel: 'CSHARED', ts: userTs() }));
+  const before429 = bot.slack.rateLimitedCount();
+  const started = Date.now();
+  await Promise.all(
+    threads.map((t, i) =>
+      bot.send.event(
+        appMention({ channel: t.channel, user: `USH${i}`, text: `<@${bot.slack.botUserId}> go`, ts: t.ts }),
+      ),
+    ),
+  );
+  const replies = await Promise.all(threads.map((t) => bot.finishedReply(t.channel, t.ts, 1, 120_000)));
+  const answer = words.join('').trim();
+  const messages = replies.map(([reply]) => reply!);
+  const stalls = messages.map((m) => {
+    const streaming = m.changedAt.filter((_, i) => m.versions[i]!.includes('w0'));
+    return Math.max(0, ...streaming.slice(1).map((at, i) => at - streaming[i]!));
+  });
+  return {
+    updatesPerReply: messages.map((m) => m.versions.length - 1),
+    firstVisibleMs: messages.map(
+      (m) => (m.changedAt[m.versions.findIndex((text) => text.includes('w0'))] ?? Number.NaN) - started,
+    ),
+    longestStallMs: Math.max(...stalls),
+    exact: messages.filter((m) => m.text.trim() === answer).length,
+    answered429: bot.slack.rateLimitedCount() - before429,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+async function ackUnderLoad(bot: SlackBot): Promise<{
+  acks: number[];
+  burst: number[];
+  streamed: number;
+  allDoneSeconds: number;
+  updatesPerReply: number[];
+  exact: number;
+  answered429: number;
+}> {
+  const words = Array.from({ length: 100 }, (_, i) => `w${i} `);
+  bot.upstream.setResponder(() => ({ content: words, chunkDelayMs: 100 }));
+  const before429 = bot.slack.rateLimitedCount();
   const threads = Array.from({ length: CONCURRENT_REPLIES }, (_, i) => ({
     channel: `CLOAD${i}`,
     ts: userTs(),
@@ -98,8 +149,17 @@ async function ackUnderLoad(
   }
   // Every reply shares one workspace's chat.update budget, so finishing them all takes a while.
   const started = Date.now();
-  await Promise.all(threads.map((t) => bot.finishedReply(t.channel, t.ts, 1, 300_000)));
-  return { acks, burst, streamed, allDoneSeconds: (Date.now() - started) / 1000 };
+  const replies = await Promise.all(threads.map((t) => bot.finishedReply(t.channel, t.ts, 1, 300_000)));
+  const messages = replies.map(([reply]) => reply!);
+  return {
+    acks,
+    burst,
+    streamed,
+    allDoneSeconds: (Date.now() - started) / 1000,
+    updatesPerReply: messages.map((m) => m.versions.length - 1),
+    exact: messages.filter((m) => m.text.trim() === words.join('').trim()).length,
+    answered429: bot.slack.rateLimitedCount() - before429,
+  };
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -124,6 +184,9 @@ export async function run(): Promise<BenchRow[]> {
   try {
     process.stderr.write('slack: a 30-second answer…\n');
     const long = await updatesForLongAnswer(bot);
+    const afterLong429 = bot.slack.rateLimitedCount();
+    process.stderr.write(`slack: ${SHARED_REPLIES} replies in one channel…\n`);
+    const shared = await threeInOneChannel(bot);
     process.stderr.write(`slack: acks while ${CONCURRENT_REPLIES} replies stream…\n`);
     const load = await ackUnderLoad(bot);
     const row = (metric: string, value: string, target?: string): BenchRow => ({
@@ -140,8 +203,35 @@ export async function run(): Promise<BenchRow[]> {
         String(long.updates),
         `about ${LONG_ANSWER_SECONDS}`,
       ),
+      row('429s received during the 30-second answer', String(afterLong429), '0'),
       row(
-        `429s received from Slack (30-second answer + ${CONCURRENT_REPLIES} at once, one workspace)`,
+        `${SHARED_REPLIES} replies in one channel: chat.update calls per reply (replies took ${fmt(shared.seconds, 1)} s)`,
+        shared.updatesPerReply.join(' / '),
+      ),
+      row(
+        `${SHARED_REPLIES} replies in one channel: mentions sent → each reply's first answer text visible (ms)`,
+        shared.firstVisibleMs.map((ms) => fmt(ms, 0)).join(' / '),
+      ),
+      row(
+        `${SHARED_REPLIES} replies in one channel: longest time a streaming reply did not change (ms)`,
+        fmt(shared.longestStallMs, 0),
+      ),
+      row(
+        `${SHARED_REPLIES} replies in one channel: final text exactly the answer / 429s in that part`,
+        `${shared.exact}/${SHARED_REPLIES} / ${shared.answered429}`,
+        `${SHARED_REPLIES}/${SHARED_REPLIES} / 0`,
+      ),
+      row(
+        `${CONCURRENT_REPLIES} replies in one workspace: chat.update calls per reply, min / median / max`,
+        [0, 50, 100].map((p) => fmt(percentile(load.updatesPerReply, p), 0)).join(' / '),
+      ),
+      row(
+        `${CONCURRENT_REPLIES} replies in one workspace: final text exactly the answer / 429s in that part`,
+        `${load.exact}/${CONCURRENT_REPLIES} / ${load.answered429}`,
+        `${CONCURRENT_REPLIES}/${CONCURRENT_REPLIES} / 0`,
+      ),
+      row(
+        '429s received from Slack, whole section (production budget)',
         String(bot.slack.rateLimitedCount()),
         '0',
       ),
