@@ -5,8 +5,9 @@
  *   DM channel so one channel's budget does not queue the next turn; the time is taken when the
  *   emulator receives the edit, so it excludes the emulator's own REST latency (set below);
  * - edits per reply for a 30-second answer (about one a second is the aim);
- * - three replies streaming at once in one channel, and 429s received over the whole section
- *   (target 0).
+ * - three replies streaming at once in one channel: edits per reply, each one's first visible
+ *   text, the longest stall, exact final text; 429s received over the whole section (target 0)
+ *   and the requests discord.js held in its bucket queue (the layer that paces Discord replies).
  * `npx tsx bench/sections/discord.ts` runs it alone.
  */
 import type { EmuMessage } from '../../test/emulators/discord/server.js';
