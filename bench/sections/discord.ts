@@ -5,8 +5,9 @@
  *   DM channel so one channel's budget does not queue the next turn; the time is taken when the
  *   emulator receives the edit, so it excludes the emulator's own REST latency (set below);
  * - edits per reply for a 30-second answer (about one a second is the aim);
- * - three replies streaming at once in one channel, and 429s received over the whole section
- *   (target 0).
+ * - three replies streaming at once in one channel: edits per reply, each one's first visible
+ *   text, the longest stall, exact final text; 429s received over the whole section (target 0)
+ *   and the requests discord.js held in its bucket queue (the layer that paces Discord replies).
  * `npx tsx bench/sections/discord.ts` runs it alone.
  */
 import type { EmuMessage } from '../../test/emulators/discord/server.js';
@@ -83,12 +84,24 @@ async function editsForLongAnswer(
   return { edits: editsOf(messages), messages: messages.length, seconds: (Date.now() - started) / 1000 };
 }
 
-async function sharedChannel(bot: DiscordBot): Promise<{ editsPerReply: number[]; seconds: number }> {
-  bot.te.emulator.setResponder(() => ({
-    content: Array.from({ length: SHARED_CHANNEL_SECONDS * 5 }, (_, i) => `w${i} `),
-    chunkDelayMs: 200,
-  }));
+interface SharedChannelResult {
+  editsPerReply: number[];
+  seconds: number;
+  /** Each reply, in the order they were posted: the questions sent → its first answer text visible. */
+  firstVisibleMs: number[];
+  /** The longest time any reply went without a visible change while it streamed. */
+  longestStallMs: number;
+  /** Replies whose final text is exactly the answer the upstream sent. */
+  exact: number;
+  /** 429s the emulator answered during this part. */
+  answered429: number;
+}
+
+async function sharedChannel(bot: DiscordBot): Promise<SharedChannelResult> {
+  const words = Array.from({ length: SHARED_CHANNEL_SECONDS * 5 }, (_, i) => `w${i} `);
+  bot.te.emulator.setResponder(() => ({ content: words, chunkDelayMs: 200 }));
   const channel = bot.discord.channels.random;
+  const before429 = bot.discord.rateLimitedCount;
   const started = Date.now();
   for (let i = 0; i < SHARED_CHANNEL_REPLIES; i++) {
     const seeded = bot.discord.seedBotMessage(channel, `Hello ${i}`);
@@ -101,7 +114,23 @@ async function sharedChannel(bot: DiscordBot): Promise<{ editsPerReply: number[]
     });
   }
   const replies = await finished(bot, channel, SHARED_CHANNEL_REPLIES, (SHARED_CHANNEL_SECONDS + 60) * 1000);
-  return { editsPerReply: replies.map((m) => m.history.length - 1), seconds: (Date.now() - started) / 1000 };
+  const answer = words.join('').trim();
+  const firstVisibleMs = replies.map((reply) => {
+    const shown = reply.history.find((version) => version.content.includes('w0'));
+    return (shown?.at ?? Number.NaN) - started;
+  });
+  const stalls = replies.map((reply) => {
+    const streaming = reply.history.filter((version) => version.content.includes('w0')).map((v) => v.at);
+    return Math.max(0, ...streaming.slice(1).map((at, i) => at - streaming[i]!));
+  });
+  return {
+    editsPerReply: replies.map((m) => m.history.length - 1),
+    seconds: (Date.now() - started) / 1000,
+    firstVisibleMs,
+    longestStallMs: Math.max(...stalls),
+    exact: replies.filter((m) => m.content.trim() === answer).length,
+    answered429: bot.discord.rateLimitedCount - before429,
+  };
 }
 
 export async function run(): Promise<BenchRow[]> {
@@ -111,6 +140,11 @@ export async function run(): Promise<BenchRow[]> {
     env: { UPSTREAM_MAX_CONCURRENCY: '64' },
     firstByteTimeoutMs: 30_000,
     idleTimeoutMs: 30_000,
+  });
+  // Requests that met a bucket discord.js knew to be spent (held in its queue or rejected to the renderer).
+  let metSpentBucket = 0;
+  bot.client.rest.on('rateLimited', () => {
+    metSpentBucket += 1;
   });
   try {
     const latency = await firstContentLatency(bot);
@@ -142,9 +176,30 @@ export async function run(): Promise<BenchRow[]> {
       },
       {
         section: SECTION,
+        metric: `${SHARED_CHANNEL_REPLIES} replies in one channel: questions sent → each reply's first answer text visible (ms)`,
+        value: shared.firstVisibleMs.map((ms) => fmt(ms, 0)).join(' / '),
+      },
+      {
+        section: SECTION,
+        metric: `${SHARED_CHANNEL_REPLIES} replies in one channel: longest time a streaming reply did not change (ms)`,
+        value: fmt(shared.longestStallMs, 0),
+      },
+      {
+        section: SECTION,
+        metric: `${SHARED_CHANNEL_REPLIES} replies in one channel: final text exactly the answer / 429s in that part`,
+        value: `${shared.exact}/${SHARED_CHANNEL_REPLIES} / ${shared.answered429}`,
+        target: `${SHARED_CHANNEL_REPLIES}/${SHARED_CHANNEL_REPLIES} / 0`,
+      },
+      {
+        section: SECTION,
         metric: '429s received from Discord',
         value: String(bot.discord.rateLimitedCount),
         target: '0',
+      },
+      {
+        section: SECTION,
+        metric: 'requests that met a bucket discord.js knew was spent (queued or rejected)',
+        value: String(metSpentBucket),
       },
     ];
   } finally {

@@ -52,7 +52,6 @@ beforeAll(async () => {
     engine: discordEngine.engine,
     store: discordEngine.store,
     logger,
-    editBudget: { limit: 100, windowMs: 5_000 },
   });
 
   slack = await startSlackEmulator();

@@ -24,7 +24,6 @@ import type { ConversationKey, Store, Turn } from '../../store/types.js';
 import { answerAutocomplete } from './autocomplete.js';
 import { DiscordCommands, NOT_YOUR_ANSWER } from './commands.js';
 import { dmMembership } from './dm-membership.js';
-import type { ChannelEditBudget } from './edit-budget.js';
 import { rateFromButton } from './feedback-buttons.js';
 import { NO_MENTIONS, parseButtonId } from './format.js';
 import { DiscordMessageCommands } from './message-commands.js';
@@ -59,7 +58,6 @@ export interface DiscordAdapterOptions {
   engine: ConversationEngineApi;
   store: Store;
   logger: Logger;
-  budget: ChannelEditBudget;
 }
 
 /** Where a reply to a message goes, and which conversation it continues. */
@@ -284,7 +282,6 @@ export class DiscordAdapter {
     return new ChannelSink({
       channel: target.channel,
       key: target.key,
-      budget: this.options.budget,
       ...(target.replyTo ? { replyTo: target.replyTo } : {}),
       onPosted: (id) => this.runner.notePosted(target.key, id),
       models: this.options.engine.allowedModels,

@@ -1,7 +1,7 @@
 /**
  * The discord.js Client the adapter runs on. Logging in, reconnecting and resuming are discord.js's
  * own; this file only chooses the intents, the partials DMs need, the API base (DISCORD_API_URL for
- * proxies and the loopback emulator) and how rate limits surface.
+ * proxies and the loopback emulator) and which rate limits fail instead of waiting.
  */
 import { Client, type ClientOptions, GatewayIntentBits, Partials, type RateLimitData } from 'discord.js';
 import { exceedsRetryAfterCap } from '../../retry-after.js';
@@ -18,24 +18,21 @@ export const DISCORD_INTENTS = [
   GatewayIntentBits.DirectMessages,
 ];
 
-/** Channel message routes as @discordjs/rest names its buckets (`/channels/:id/messages[/:id]`). */
-const MESSAGE_ROUTE = /^\/channels\/:id\/messages(\/:id)?$/;
 /** Application command routes (global or one guild's), where a 429 can mean "try again tomorrow". */
 const COMMANDS_ROUTE = /^\/applications\/:id(\/guilds\/:id)?\/commands$/;
 
 /**
- * Message sends and edits (and command registration) reject instead of waiting in discord.js's queue when their bucket is
- * spent, so the reply renderer learns about it (and widens its interval) and later text replaces
- * the queued one. Everything else (threads, interactions, typing) keeps discord.js's queueing, but
- * never for longer than the bot's Retry-After cap: a day-long wait would hold the turn for a day.
+ * The requests that fail at once instead of waiting in @discordjs/rest's bucket queue. Everything
+ * else, message sends and edits included, waits there: the queue follows Discord's own
+ * `X-RateLimit-*` headers per bucket and retries a 429 after Retry-After, so replies sharing a
+ * channel take turns and no edit is lost (docs/architecture.md, "Pacing"). But nothing waits past
+ * the bot's Retry-After cap: a day-long wait would hold the turn for a day.
  */
-export function rejectMessageRateLimits(data: RateLimitData): boolean {
+export function rejectUnwaitableRateLimits(data: RateLimitData): boolean {
   if (exceedsRetryAfterCap(Math.max(data.retryAfter, data.timeToReset))) return true;
-  const method = data.method.toUpperCase();
   // Command registration at start-up: the daily create limit answers 429 for hours; waiting in the
   // queue would hold start-up that long, so it fails at once (one warning) instead.
-  if (COMMANDS_ROUTE.test(data.route)) return true;
-  return (method === 'POST' || method === 'PATCH') && MESSAGE_ROUTE.test(data.route);
+  return COMMANDS_ROUTE.test(data.route);
 }
 
 export interface DiscordClientOptions {
@@ -57,7 +54,7 @@ export function createDiscordClient(options: DiscordClientOptions = {}): Client 
     allowedMentions: NO_MENTIONS,
     rest: {
       ...(options.apiUrl ? { api: options.apiUrl } : {}),
-      rejectOnRateLimit: rejectMessageRateLimits,
+      rejectOnRateLimit: rejectUnwaitableRateLimits,
     },
     ...(options.shards !== undefined ? { shards: options.shards } : {}),
     ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),

@@ -19,7 +19,6 @@ import type { IncomingTurn } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey, Store } from '../../store/types.js';
-import type { ChannelEditBudget } from './edit-budget.js';
 import { fitContent, formatUsage, helpText, NO_MENTIONS } from './format.js';
 import {
   type ChannelPlace,
@@ -66,7 +65,6 @@ export interface DiscordCommandsOptions {
   engine: ConversationEngineApi;
   store: Store;
   logger: Logger;
-  budget: ChannelEditBudget;
   runner: DiscordTurnRunner;
 }
 
@@ -208,7 +206,6 @@ export class DiscordCommands {
         : {}),
       interaction,
       key,
-      budget: this.options.budget,
       ephemeral: isPrivate,
       onPosted: (id) => this.options.runner.notePosted(key, id),
       models: this.options.engine.allowedModels,
@@ -218,7 +215,6 @@ export class DiscordCommands {
               new ChannelSink({
                 channel,
                 key,
-                budget: this.options.budget,
                 models: this.options.engine.allowedModels,
                 logger: this.options.logger,
               }),
@@ -274,7 +270,6 @@ export class DiscordCommands {
     const sink = new ChannelSink({
       channel: thread,
       key,
-      budget: this.options.budget,
       models: this.options.engine.allowedModels,
       logger: this.options.logger,
     });

@@ -13,7 +13,6 @@ import { hostOf, networkFailureCode } from '../network-failure.js';
 import type { PlatformDependencies, PlatformHandle } from '../types.js';
 import { DiscordAdapter } from './adapter.js';
 import { createDiscordClient } from './client.js';
-import { ChannelEditBudget, type EditBudgetOptions } from './edit-budget.js';
 import { holdsShardZero, registerCommands } from './register-commands.js';
 import { createDiscordResolver } from './resolver.js';
 
@@ -30,8 +29,6 @@ export interface DiscordStartOptions extends Omit<PlatformDependencies, 'http'> 
   http?: PlatformDependencies['http'];
   /** Clock for attachment URL expiry (tests age URLs with it). */
   now?: () => number;
-  /** Per-channel message budget (default 5 per 5 s). */
-  editBudget?: EditBudgetOptions;
   /** Called with the client before login (tests and benchmarks observe REST events). */
   onClient?: (client: Client) => void;
 }
@@ -63,7 +60,6 @@ export async function startDiscord(deps: DiscordStartOptions): Promise<PlatformH
     engine: deps.engine,
     store: deps.store,
     logger,
-    budget: new ChannelEditBudget(deps.editBudget),
   });
   adapter.attach();
 

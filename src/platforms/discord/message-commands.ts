@@ -19,7 +19,6 @@ import type { ConversationEngineApi } from '../../engine/conversation-engine-api
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { AttachmentRef, ConversationKey } from '../../store/types.js';
-import type { ChannelEditBudget } from './edit-budget.js';
 import { fitContent, NO_MENTIONS } from './format.js';
 import { refusalFor } from './interaction-access.js';
 import { keyForRootMessage, toAttachmentRefs } from './normalize.js';
@@ -58,7 +57,6 @@ export interface MessageCommandsOptions {
   config: Config;
   engine: ConversationEngineApi;
   logger: Logger;
-  budget: ChannelEditBudget;
   runner: DiscordTurnRunner;
 }
 

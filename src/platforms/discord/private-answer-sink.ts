@@ -6,14 +6,12 @@
 import type { BaseInteraction } from 'discord.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
-import type { ChannelEditBudget } from './edit-budget.js';
 import { privateAnswerComponents } from './share-button.js';
 import { type DeferredInteraction, InteractionSink } from './sink.js';
 import type { DiscordTurnRunner } from './turns.js';
 import { forcedEphemeral, USER_INSTALL_MAX_FOLLOW_UPS, webhookOnly } from './user-install.js';
 
 export interface PrivateAnswerDependencies {
-  budget: ChannelEditBudget;
   runner: Pick<DiscordTurnRunner, 'notePosted'>;
   logger: Logger;
 }
@@ -26,7 +24,6 @@ export function privateAnswerSink(
   return new InteractionSink({
     interaction,
     key,
-    budget: deps.budget,
     ephemeral: true,
     components: privateAnswerComponents(!forcedEphemeral(interaction)),
     ...(webhookOnly(interaction) ? { maxFollowUps: USER_INSTALL_MAX_FOLLOW_UPS } : {}),

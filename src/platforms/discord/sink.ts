@@ -5,10 +5,13 @@
  *
  * Every message goes out with `allowed_mentions: { parse: [] }` (model text never pings anyone),
  * carries Stop while streaming and Regenerate afterwards, with 👍/👎 and the regenerate-with-model
- * menu once the answer is whole (on the last message of the reply only),
- * and first takes a slot of its channel's shared budget. The client is built with
- * `rejectOnRateLimit` for message routes (see client.ts), so a spent bucket surfaces here as a
- * `RateLimitError`, which becomes the `PlatformRateLimitError` the renderer backs off on.
+ * menu once the answer is whole (on the last message of the reply only).
+ *
+ * Pacing is @discordjs/rest's: every send and edit waits in its bucket's queue, which follows
+ * Discord's own `X-RateLimit-*` headers, and a 429 is retried there after Retry-After (see
+ * docs/architecture.md, "Pacing"). Only a wait past the bot's Retry-After cap is rejected (client.ts);
+ * it surfaces here as a `RateLimitError` and becomes the `PlatformRateLimitError` on which the
+ * renderer stops editing the reply.
  */
 import { DiscordAPIError, type Message, MessageFlags, RateLimitError, RESTJSONErrorCodes } from 'discord.js';
 import { TYPING_EVERY_MS } from '../../engine/renderer.js';
@@ -16,7 +19,6 @@ import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
 import { PlatformRateLimitError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
-import type { ChannelEditBudget } from './edit-budget.js';
 import {
   answerComponents,
   DISCORD_MAX_CONTENT,
@@ -63,7 +65,6 @@ export interface SendableChannel {
 export interface ChannelSinkOptions {
   channel: SendableChannel;
   key: ConversationKey;
-  budget: ChannelEditBudget;
   /** The user's message the reply answers (a reply reference, outside threads). */
   replyTo?: string;
   /** Told about every message posted (the adapter maps replies to conversations before history has them). */
@@ -82,8 +83,7 @@ export class ChannelSink implements ReplySink {
   constructor(private readonly options: ChannelSinkOptions) {}
 
   async post(text: string, phase: ReplyPhase): Promise<string> {
-    const { channel, key, replyTo, budget } = this.options;
-    await budget.acquire(channel.id);
+    const { channel, key, replyTo } = this.options;
     try {
       const message = await channel.send({
         content: text,
@@ -109,15 +109,13 @@ export class ChannelSink implements ReplySink {
    * message showed Regenerate for a moment; once it is no longer the last, its buttons go.
    */
   private async clearButtons(messageId: string): Promise<void> {
-    await this.options.budget.acquire(this.options.channel.id);
     await this.options.channel.messages.edit(messageId, { components: [] }).catch((err: unknown) => {
       this.options.logger?.debug({ err }, 'could not clear the buttons of an earlier reply message');
     });
   }
 
   async edit(messageId: string, text: string, phase: ReplyPhase): Promise<void> {
-    const { channel, key, budget } = this.options;
-    await budget.acquire(channel.id);
+    const { channel, key } = this.options;
     const isLast = this.posted.at(-1) === messageId;
     try {
       await channel.messages.edit(messageId, {
@@ -138,7 +136,6 @@ export class ChannelSink implements ReplySink {
   }
 
   async notice(text: string): Promise<void> {
-    await this.options.budget.acquire(this.options.channel.id);
     try {
       await this.options.channel.send({ content: text, allowedMentions: NO_MENTIONS });
     } catch (error) {
@@ -158,7 +155,6 @@ export interface DeferredInteraction {
 export interface InteractionSinkOptions {
   interaction: DeferredInteraction;
   key: ConversationKey;
-  budget: ChannelEditBudget;
   /** The answer is only for the user who asked (/ask private:true). */
   ephemeral: boolean;
   /** Builds the channel sink used once the interaction token lapsed; none for ephemeral answers. */
@@ -212,11 +208,10 @@ export class InteractionSink implements ReplySink {
   async post(text: string, phase: ReplyPhase): Promise<string> {
     const fallback = this.activeFallback();
     if (fallback) return fallback.post(text, phase);
-    const { interaction, budget, ephemeral, maxFollowUps } = this.options;
+    const { interaction, ephemeral, maxFollowUps } = this.options;
     if (this.originalId !== undefined && maxFollowUps !== undefined && this.posted.length > maxFollowUps) {
       return this.cutHere(phase);
     }
-    await budget.acquire(`interaction:${interaction.token}`);
     const payload = { content: text, allowedMentions: NO_MENTIONS, components: this.componentsFor(phase) };
     try {
       const message =
@@ -233,7 +228,6 @@ export class InteractionSink implements ReplySink {
       this.options.onPosted?.(message.id);
       if (previous) {
         // As in ChannelSink: only the last message of a reply keeps the buttons.
-        await budget.acquire(`interaction:${interaction.token}`);
         await interaction
           .editReply({ message: previous === this.originalId ? '@original' : previous, components: [] })
           .catch(() => undefined);
@@ -255,7 +249,6 @@ export class InteractionSink implements ReplySink {
       this.cut = true;
       const note = '\n… (cut here: Discord allows this app no more messages for one answer)';
       const kept = [...this.lastText].slice(0, DISCORD_MAX_CONTENT - note.length).join('');
-      await this.options.budget.acquire(`interaction:${this.options.interaction.token}`);
       await this.options.interaction
         .editReply({
           message: last === this.originalId ? '@original' : last,
@@ -273,7 +266,6 @@ export class InteractionSink implements ReplySink {
     const last = this.posted.at(-1);
     if (!last || phase === this.cutAtPhase) return;
     this.cutAtPhase = phase;
-    await this.options.budget.acquire(`interaction:${this.options.interaction.token}`);
     await this.options.interaction
       .editReply({
         message: last === this.originalId ? '@original' : last,
@@ -295,8 +287,7 @@ export class InteractionSink implements ReplySink {
       return;
     }
     if (this.tokenLapsed) return; // ephemeral answers cannot move to the channel: stop updating
-    const { interaction, budget } = this.options;
-    await budget.acquire(`interaction:${interaction.token}`);
+    const { interaction } = this.options;
     const isLast = this.posted.at(-1) === messageId;
     if (isLast) this.lastText = text;
     try {
@@ -316,8 +307,7 @@ export class InteractionSink implements ReplySink {
     const fallback = this.activeFallback();
     if (fallback) return fallback.notice(text);
     if (this.tokenLapsed) return;
-    const { interaction, budget } = this.options;
-    await budget.acquire(`interaction:${interaction.token}`);
+    const { interaction } = this.options;
     await interaction
       .followUp({ content: text, allowedMentions: NO_MENTIONS, flags: MessageFlags.Ephemeral })
       .catch(() => undefined);

@@ -28,7 +28,6 @@ import type { IncomingTurn } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ConversationKey } from '../../store/types.js';
-import type { ChannelEditBudget } from './edit-budget.js';
 import { fitContent, NO_MENTIONS } from './format.js';
 import { keyForRootMessage } from './normalize.js';
 import { privateAnswerSink } from './private-answer-sink.js';
@@ -51,7 +50,6 @@ export const CANNOT_READ_HISTORY =
 export interface DiscordSummariesOptions {
   config: Config;
   logger: Logger;
-  budget: ChannelEditBudget;
   runner: DiscordTurnRunner;
 }
 

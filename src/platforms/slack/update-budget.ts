@@ -8,6 +8,7 @@
  * for it, so waiters are served in arrival order and the rate is never exceeded.
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_RETRY_AFTER_MS } from '../../retry-after.js';
 import type { RateLimitDecision, RateLimiter } from '../../store/types.js';
 
@@ -40,24 +41,14 @@ export class WorkspaceBudget {
     this.perMs = options.perMinute / 60_000;
   }
 
-  /** How long the next caller in this workspace would wait, in ms (0 = a token is free now). */
-  waitFor(workspace: string): number {
-    const bucket = this.refill(workspace);
-    return bucket.tokens >= 1 ? 0 : Math.ceil((1 - bucket.tokens) / this.perMs);
-  }
-
   /** Takes one call's worth of budget, waiting (in arrival order) until it is there. */
-  async take(workspace: string, signal?: AbortSignal): Promise<void> {
-    await this.takeLocal(workspace, signal);
-    if (this.options.shared) await this.takeShared(workspace, this.options.shared, signal);
+  async take(workspace: string): Promise<void> {
+    await this.takeLocal(workspace);
+    if (this.options.shared) await this.takeShared(workspace, this.options.shared);
   }
 
   /** Waits for a slot in the window all instances share; a store that is down does not stop replies. */
-  private async takeShared(
-    workspace: string,
-    shared: NonNullable<BudgetOptions['shared']>,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
+  private async takeShared(workspace: string, shared: NonNullable<BudgetOptions['shared']>): Promise<void> {
     for (;;) {
       let decision: RateLimitDecision;
       try {
@@ -71,28 +62,16 @@ export class WorkspaceBudget {
       }
       if (decision.allowed) return;
       // The window is a minute, so the wait is too; the cap holds even for a store that says more.
-      await abortableDelay(Math.min(decision.retryAfterMs, MAX_RETRY_AFTER_MS), signal);
+      await sleep(Math.min(decision.retryAfterMs, MAX_RETRY_AFTER_MS));
     }
   }
 
-  private async takeLocal(workspace: string, signal?: AbortSignal): Promise<void> {
+  /** Reserves the next token; a caller that finds none waits until its reserved token is due. */
+  private async takeLocal(workspace: string): Promise<void> {
     const bucket = this.refill(workspace);
     bucket.tokens -= 1;
     if (bucket.tokens >= 0) return;
-    const waitMs = Math.ceil(-bucket.tokens / this.perMs);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, waitMs);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          // Give the reserved token back so later callers do not wait for it.
-          bucket.tokens += 1;
-          reject(signal.reason);
-        },
-        { once: true },
-      );
-    });
+    await sleep(Math.ceil(-bucket.tokens / this.perMs));
   }
 
   private refill(workspace: string): Bucket {
@@ -109,21 +88,6 @@ export class WorkspaceBudget {
  * Slack documents chat.update as Tier 3, "50+ per minute": the budget stays at the documented floor
  * with a small burst, so a workspace never sees a 429 from our edits alone.
  */
-function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
 export const CHAT_UPDATE_BUDGET: BudgetOptions = { perMinute: 50, burst: 10 };
 /** chat.appendStream is Tier 4 ("100+ per minute"). */
 export const APPEND_STREAM_BUDGET: BudgetOptions = { perMinute: 90, burst: 15 };

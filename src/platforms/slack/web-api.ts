@@ -3,6 +3,7 @@
  * `rejectRateLimitedCalls: true`, so a 429 surfaces at once as a `slack_webapi_rate_limited_error`
  * (instead of the client pausing every call for Retry-After) and the renderer's back-off decides.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
 import { PlatformRateLimitError } from '../../errors.js';
 import { exceedsRetryAfterCap } from '../../retry-after.js';
@@ -44,7 +45,7 @@ export async function withRateLimitRetry<T>(task: () => Promise<T>, attempts = 2
     } catch (error) {
       const retryMs = rateLimitRetryMs(error);
       if (retryMs === undefined || attempt >= attempts || exceedsRetryAfterCap(retryMs)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, retryMs));
+      await sleep(retryMs);
     }
   }
 }

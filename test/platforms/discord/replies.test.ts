@@ -1,6 +1,6 @@
 /**
  * Replies on Discord: long answers split with fences intact, Stop and Regenerate, upstream failures
- * shown as one sentence, and several replies sharing one channel's rate limit without a 429.
+ * shown as one sentence, and several replies sharing one channel's rate limit, paced by discord.js.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EmuMessage } from '../../emulators/discord/server.js';
@@ -172,17 +172,17 @@ describe('three replies streaming in one channel under the real rate limit', () 
     await real?.close();
   });
 
-  it('shares the channel budget: zero 429s, at most 5 writes per 5 s, every reply complete', async () => {
+  it("takes turns in discord.js's bucket queue: every reply grows by edits and ends exact", async () => {
     const { discord, te } = real;
     te.emulator.setResponder((req) => {
       const last = req.body.messages.at(-1).content as string;
       return { content: Array.from({ length: 16 }, (_, i) => `${last}-${i} `), chunkDelayMs: 300 };
     });
-    // discord.js would hold back (or reject) a request whose bucket it knows is spent: with the
-    // shared budget that never happens, so no reply has to back off.
-    let limitedByDiscordJs = 0;
+    // Three replies want about 3 writes a second; the channel takes 1. discord.js holds the rest
+    // in its bucket queue (each held request is one 'rateLimited' event), and nothing fails.
+    let heldByDiscordJs = 0;
     real.client.rest.on('rateLimited', () => {
-      limitedByDiscordJs += 1;
+      heldByDiscordJs += 1;
     });
     const channel = discord.channels.general;
     const users = [1, 2, 3].map((n) => ({ id: `30000000000000000${n}`, username: `user${n}` }));
@@ -203,21 +203,13 @@ describe('three replies streaming in one channel under the real rate limit', () 
       },
       30_000,
     );
-    expect(discord.rateLimitedCount).toBe(0);
-    expect(limitedByDiscordJs).toBe(0);
-    for (const [index, reply] of finished.entries()) {
-      expect(reply.content).toContain(`q${index}-15`);
-      expect(reply.history.length).toBeGreaterThan(2); // it grew by edits
-    }
-    // The emulator's own receive times: never more than 5 writes in any 5-second window.
-    const writes = discord.log
-      .filter(
-        (c) =>
-          (c.method === 'POST' || c.method === 'PATCH') && c.path.startsWith(`/channels/${channel}/messages`),
-      )
-      .map((c) => c.at);
-    for (const [i, at] of writes.entries()) {
-      expect(writes.filter((t, j) => j >= i && t < at + 5_000).length).toBeLessThanOrEqual(5);
-    }
+    expect(heldByDiscordJs).toBeGreaterThan(0);
+    // Each reply shows exactly its answer: no write was lost to the queue or to a 429 (discord.js
+    // retries one after Retry-After), and no error reached the reply.
+    const answers = finished.map((reply) => reply.content.trim()).sort();
+    expect(answers).toEqual(
+      ['q0', 'q1', 'q2'].map((q) => Array.from({ length: 16 }, (_, i) => `${q}-${i}`).join(' ')),
+    );
+    for (const reply of finished) expect(reply.history.length).toBeGreaterThan(2); // it grew by edits
   });
 });

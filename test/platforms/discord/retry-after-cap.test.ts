@@ -5,7 +5,7 @@
  */
 import type { RateLimitData } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rejectMessageRateLimits } from '../../../src/platforms/discord/client.js';
+import { rejectUnwaitableRateLimits } from '../../../src/platforms/discord/client.js';
 import { MAX_RETRY_AFTER_MS } from '../../../src/retry-after.js';
 import { type DiscordBot, startDiscordBot } from './support.js';
 
@@ -65,16 +65,21 @@ describe('rejectOnRateLimit', () => {
     url: `https://discord.test/api/v10${route}`,
   });
 
-  it('rejects message sends and edits whatever the wait, so the renderer decides', () => {
-    expect(rejectMessageRateLimits(data('/channels/:id/messages', 'POST', 500))).toBe(true);
-    expect(rejectMessageRateLimits(data('/channels/:id/messages/:id', 'PATCH', 500))).toBe(true);
+  it('lets message sends and edits wait in the bucket queue for short waits, never past the cap', () => {
+    for (const [route, method] of [
+      ['/channels/:id/messages', 'POST'],
+      ['/channels/:id/messages/:id', 'PATCH'],
+      ['/webhooks/:id/:token/messages/:id', 'PATCH'],
+    ] as const) {
+      expect(rejectUnwaitableRateLimits(data(route, method, 500))).toBe(false);
+      expect(rejectUnwaitableRateLimits(data(route, method, MAX_RETRY_AFTER_MS))).toBe(false);
+      expect(rejectUnwaitableRateLimits(data(route, method, DAY_MS))).toBe(true);
+    }
+    expect(rejectUnwaitableRateLimits(data('/channels/:id/typing', 'POST', DAY_MS))).toBe(true);
   });
 
-  it('lets discord.js queue other routes for short waits, but never past the cap', () => {
-    const webhookEdit = '/webhooks/:id/:token/messages/:id';
-    expect(rejectMessageRateLimits(data(webhookEdit, 'PATCH', 500))).toBe(false);
-    expect(rejectMessageRateLimits(data(webhookEdit, 'PATCH', MAX_RETRY_AFTER_MS))).toBe(false);
-    expect(rejectMessageRateLimits(data(webhookEdit, 'PATCH', DAY_MS))).toBe(true);
-    expect(rejectMessageRateLimits(data('/channels/:id/typing', 'POST', DAY_MS))).toBe(true);
+  it('fails command registration at once, whatever the wait (the daily create limit)', () => {
+    expect(rejectUnwaitableRateLimits(data('/applications/:id/commands', 'PUT', 500))).toBe(true);
+    expect(rejectUnwaitableRateLimits(data('/applications/:id/guilds/:id/commands', 'PUT', 500))).toBe(true);
   });
 });

@@ -39,7 +39,7 @@ export async function startDiscordBot(
     logger?: Logger;
     emulator?: DiscordEmulatorOptions;
     /**
-     * Discord's real message bucket (5 per 5 s per channel) on both sides. Off by default: most
+     * Discord's real message bucket (5 per 5 s per channel) in the emulator. Off by default: most
      * tests are about behaviour, and a roomy bucket keeps them quick; the rate-limit tests turn it on.
      */
     realisticRateLimits?: boolean;
@@ -78,7 +78,6 @@ export async function startDiscordBot(
       // DEBUG_DISCORD_TESTS=1 shows the adapter's log while debugging a test.
       logger: options.logger ?? (process.env.DEBUG_DISCORD_TESTS ? createLogger('debug') : silentLogger),
       now: () => Date.now() + clock.offsetMs,
-      ...(options.realisticRateLimits ? {} : { editBudget: roomy }),
       onClient: (c) => {
         client = c;
       },

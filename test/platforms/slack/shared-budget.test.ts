@@ -41,12 +41,9 @@ describe('Slack update budget shared through Redis', () => {
     await a.take('T1');
     await b.take('T1');
     await a.take('T1');
-    // Each instance still has local tokens, but the workspace's shared window is full.
-    const controller = new AbortController();
-    const fourth = b.take('T1', controller.signal);
-    expect(await settlesSoon(fourth)).toBe(false);
-    controller.abort(new Error('test over'));
-    await expect(fourth).rejects.toThrow('test over');
+    // Each instance still has local tokens, but the workspace's shared window is full. (The
+    // waiting call ends when the window does; the closed store then lets it through.)
+    expect(await settlesSoon(b.take('T1'))).toBe(false);
     // Another workspace has its own window.
     expect(await settlesSoon(b.take('T2'))).toBe(true);
   });
