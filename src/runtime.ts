@@ -1,7 +1,8 @@
 /**
  * Builds the platform-neutral parts every entry point needs (store, upstream client, engine) from a
- * validated Config, and tears them down in the right order. Used by src/main.ts, the shard
- * processes (src/sharding/) and `npm run chat`. With `metrics`, the upstream client and the store
+ * validated Config, and tears them down in the right order. Used only by the two composition roots,
+ * src/main.ts (the bot, and each Discord shard process it forks) and src/chat.ts (`npm run chat`);
+ * nothing below them imports this file (test/architecture.test.ts). With `metrics`, the upstream client and the store
  * are wrapped so every stream and every wait for an upstream slot is measured, and the engine
  * reports each turn to it.
  */

@@ -30,6 +30,7 @@ import {
 } from '../store/types.js';
 import type { UpstreamClient, Usage } from '../upstream/types.js';
 import { type BudgetLine, type BudgetSubject, SpendBudgets } from './budgets.js';
+import type { ConversationEngineApi } from './conversation-engine-api.js';
 import { describeError, isAbort } from './describe-error.js';
 import { streamWithFallback } from './fallback.js';
 import { type RateAnswerInput, rateAnswer } from './feedback.js';
@@ -87,7 +88,7 @@ const LOCK_TTL_MS = 30_000;
 /** How long a rating waits for an answer still being saved before it looks again. */
 const SAVE_WAIT_MS = 5_000;
 
-export class ConversationEngine {
+export class ConversationEngine implements ConversationEngineApi {
   readonly allowedModels: string[];
   private readonly config: Config;
   private readonly upstream: UpstreamClient;

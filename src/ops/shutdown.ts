@@ -17,14 +17,34 @@
  * again relayed by tsx. A parent process that goes away (npm exiting without forwarding a SIGTERM)
  * starts the same graceful shutdown.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PlatformHandle } from '../platforms/types.js';
-import type { Runtime } from '../runtime.js';
 import type { HttpServerHandle } from './http-server.js';
 import { watchParent } from './parent-watch.js';
 
+/** The engine's shutdown controls: the composition roots hand them here, the platforms never see them. */
+export interface DrainableEngine {
+  /** From now on new turns are refused ("The bot is restarting…"). */
+  stopAccepting(): void;
+  /** Cancels every turn in flight (each ends "Interrupted"); how many there were. */
+  stopAll(): number;
+  /** Turns past their checks and not yet finished: streaming, or waiting for the lock or a slot. */
+  readonly turnsInFlight: number;
+  readonly activeStreams: number;
+}
+
+/** What shutdown needs of the process's runtime (src/runtime.ts's Runtime is one). */
+export interface DrainableRuntime {
+  readonly engine: DrainableEngine;
+  readonly config: Pick<Config, 'shutdownGraceMs'>;
+  /** Closes the upstream pool and the store: the last step. */
+  close(): Promise<void>;
+}
+
 export interface ShutdownDependencies {
-  runtime: Runtime;
+  runtime: DrainableRuntime;
   /** Closed after the replies ended (Slack's HTTP mode and /healthz use it until then). */
   http?: HttpServerHandle;
   /** Disconnected after the replies ended. */
@@ -51,6 +71,7 @@ export interface ShutdownControl {
   shutdown(reason: string): Promise<void>;
 }
 
+/** How often the drain looks at the engine's count of turns in flight (the engine sends no event). */
 const POLL_MS = 50;
 /** A repeat of the first signal within this window is the same signal delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1_000;
@@ -151,7 +172,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(POLL_MS);
   }
   return true;
 }

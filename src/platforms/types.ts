@@ -3,7 +3,7 @@
  * stop it. Each adapter's index.ts exports a `start<Platform>(deps): Promise<PlatformHandle>`.
  */
 import type { Config } from '../config.js';
-import type { ConversationEngine } from '../engine/engine.js';
+import type { ConversationEngineApi } from '../engine/conversation-engine-api.js';
 import type { Logger } from '../log.js';
 import type { HttpRoutes } from '../ops/http-server.js';
 import type { PlatformName, Store } from '../store/types.js';
@@ -16,7 +16,7 @@ export interface PlatformHandle {
 
 export interface PlatformDependencies {
   config: Config;
-  engine: ConversationEngine;
+  engine: ConversationEngineApi;
   store: Store;
   logger: Logger;
   http: HttpRoutes;

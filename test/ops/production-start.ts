@@ -4,12 +4,14 @@
  * from this checkout's node_modules, since `npm ci --omit=dev --offline` needs a full npm cache),
  * prove dev dependencies cannot be resolved there, then run `node dist/src/main.js` in it (Slack
  * HTTP mode on the loopback emulators, SQLite in ./data as in the image) and check /healthz,
- * /readyz, /metrics, one answered mention and a clean SIGTERM exit.
+ * /readyz, /metrics, one answered mention and a clean SIGTERM exit; and the second entry point,
+ * `node dist/src/chat.js` (the console chat), answering a piped prompt there.
  *
  * Too slow for the test suite (the TypeScript build alone takes 15-40 s here), so it is a script:
  *   npx tsx test/ops/production-start.ts        (exit code 0 = every check passed)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -120,9 +122,39 @@ export async function checkProductionStart(dir: string): Promise<void> {
   }
 }
 
+/** Pipes one prompt into the built console chat (src/chat.ts) in `dir`; resolves when it was answered. */
+export async function checkConsoleStart(dir: string): Promise<void> {
+  const upstream = await startUpstreamEmulator();
+  try {
+    // Not execFileSync: the emulator answering the chat runs on this process's event loop.
+    const child = spawn(process.execPath, ['dist/src/chat.js'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        ACEDATA_API_TOKEN: upstream.token,
+        ACEDATA_BASE_URL: upstream.url,
+        STORE_URL: 'memory://',
+      },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stdin.end('hello from the console\n');
+    const [code] = (await once(child, 'close')) as [number | null];
+    if (code !== 0) throw new Error(`node dist/src/chat.js exited ${code}`);
+    if (!stdout.includes('Echo: hello from the console'))
+      throw new Error(`node dist/src/chat.js printed ${JSON.stringify(stdout)}`);
+    console.log('ok  node dist/src/chat.js answered a piped prompt');
+  } finally {
+    await upstream.close();
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = buildProductionBundle();
   checkProductionStart(dir)
+    .then(() => checkConsoleStart(dir))
     .then(() => {
       rmSync(dir, { recursive: true, force: true });
       console.log('production start: all checks passed');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,13 +15,28 @@ afterAll(async () => {
   await emulator.close();
 });
 
+interface PackageJson {
+  scripts: Record<string, string | undefined>;
+}
+
+/**
+ * The entry `npm run chat` starts (`tsx <entry>` in package.json), run here with node and tsx
+ * directly: npm would add a process in between, and a wrong path in the script still fails here.
+ */
+const chatEntry = (() => {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
+  const entry = /^tsx (\S+)$/.exec(scripts.chat ?? '')?.[1];
+  if (!entry) throw new Error(`package.json "chat" is not \`tsx <entry>\`: ${scripts.chat}`);
+  return entry;
+})();
+
 /** Runs `npm run chat` as a user would, with the prompts piped to stdin. */
 function chat(
   input: string,
   env: Record<string, string> = {},
 ): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/platforms/console/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', chatEntry], {
       cwd: root,
       env: {
         PATH: process.env.PATH ?? '',

@@ -10,8 +10,8 @@ import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { mimeTypeFromName } from '../../engine/attachments.js';
 import { formatBudgetLines } from '../../engine/budgets.js';
+import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
 import type { AttachmentResolver } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { AttachmentRef, ConversationKey } from '../../store/types.js';
@@ -27,7 +27,7 @@ export const HELP = `Type a prompt and press Enter. Commands:
   /quit            leave`;
 
 export interface ConsoleOptions {
-  engine: ConversationEngine;
+  engine: ConversationEngineApi;
   input: Readable;
   output: Writable;
   /** Status lines and notices; stderr in a terminal. */

@@ -15,8 +15,8 @@ import {
   type StringSelectMenuInteraction,
 } from 'discord.js';
 import type { Config } from '../../config.js';
+import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
 import { InstallScope } from '../../engine/install-scope.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
@@ -56,7 +56,7 @@ const RATE_LIMITED_REACTION = '⏳';
 export interface DiscordAdapterOptions {
   client: Client;
   config: Config;
-  engine: ConversationEngine;
+  engine: ConversationEngineApi;
   store: Store;
   logger: Logger;
   budget: ChannelEditBudget;

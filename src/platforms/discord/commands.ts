@@ -13,8 +13,8 @@ import {
 } from 'discord.js';
 import type { Config } from '../../config.js';
 import { formatBudgetLines } from '../../engine/budgets.js';
+import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -63,7 +63,7 @@ export const HANDLED_COMMANDS = [
 export interface DiscordCommandsOptions {
   client: Client;
   config: Config;
-  engine: ConversationEngine;
+  engine: ConversationEngineApi;
   store: Store;
   logger: Logger;
   budget: ChannelEditBudget;

@@ -6,8 +6,8 @@
  * the same access checks as for every other button.
  */
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
+import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
 import { UserInputError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { FeedbackRating } from '../../store/types.js';
@@ -18,7 +18,7 @@ const EMOJI: Record<FeedbackRating, string> = { positive: 'üëç', negative: 'üë
 export async function rateFromButton(
   interaction: ButtonInteraction,
   rating: FeedbackRating,
-  engine: ConversationEngine,
+  engine: ConversationEngineApi,
   log: Logger,
 ): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });

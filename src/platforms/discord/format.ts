@@ -153,7 +153,7 @@ export function formatUsage(
 }
 
 /** The /help text. */
-export function helpText(models: string[]): string {
+export function helpText(models: readonly string[]): string {
   return [
     '**How to talk to me**',
     '• Mention me in a channel: I open a thread and answer there. Everything you write in that thread continues the conversation.',

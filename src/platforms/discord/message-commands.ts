@@ -15,7 +15,7 @@ import {
   TextInputStyle,
 } from 'discord.js';
 import type { Config } from '../../config.js';
-import type { ConversationEngine } from '../../engine/engine.js';
+import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { AttachmentRef, ConversationKey } from '../../store/types.js';
@@ -56,7 +56,7 @@ interface TargetMessage {
 
 export interface MessageCommandsOptions {
   config: Config;
-  engine: ConversationEngine;
+  engine: ConversationEngineApi;
   logger: Logger;
   budget: ChannelEditBudget;
   runner: DiscordTurnRunner;

@@ -5,8 +5,8 @@
  */
 import type { Config } from '../../config.js';
 import { checkAccess } from '../../engine/access.js';
+import type { ConversationEngineApi, HandleTurnOptions } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine, HandleTurnOptions } from '../../engine/engine.js';
 import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js';
 import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -44,7 +44,7 @@ export class DiscordTurnRunner {
   private readonly askers = new Map<string, string>();
 
   constructor(
-    readonly engine: ConversationEngine,
+    readonly engine: ConversationEngineApi,
     private readonly access: Config['access'],
     private readonly logger: Logger,
     private readonly membership?: MembershipLookup,

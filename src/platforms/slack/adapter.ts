@@ -13,10 +13,11 @@
  * Slack's own stop button on a processing session is our Stop. Each goes through the access lists.
  */
 import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { Config, SuggestedPrompt } from '../../config.js';
 import { checkAccess } from '../../engine/access.js';
+import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
 import { InstallScope } from '../../engine/install-scope.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
@@ -35,6 +36,7 @@ import {
   type SlackMessageEvent,
   turnFromMessage,
 } from './normalize.js';
+import type { RecentConversations } from './recent-conversations.js';
 import type { SlackReplies } from './reply.js';
 import { decodeButtonValue, REGENERATE_ACTION_ID, STOP_ACTION_ID } from './reply-blocks.js';
 
@@ -50,11 +52,15 @@ export const SUGGESTED_PROMPTS: SuggestedPrompt[] = [
 
 export interface SlackAdapterDeps {
   app: App;
+  /** The Web API client every part calls Slack with (the App's own, built with webClientOptions). */
+  client: WebClient;
   config: Config;
-  engine: ConversationEngine;
+  engine: ConversationEngineApi;
   store: Store;
   logger: Logger;
   replies: SlackReplies;
+  /** Each asker's latest answered thread per channel (a bare /gemini-reset); the one replies records into. */
+  recent?: RecentConversations;
   /** Filled once auth.test answered. */
   identity: { botUserId: string; teamId: string };
   /** ADMIN_USERS and workspace admins: they may change settings and press any reply's buttons. */
@@ -283,14 +289,14 @@ export class SlackAdapter {
 
   /** The prompts a DM offers (app_home_opened, Messages tab). Agent apps set them per DM: no thread_ts. */
   private async offerPrompts(user: string, channel: string): Promise<void> {
-    const { config, logger, replies } = this.deps;
+    const { client, config, logger } = this.deps;
     const refusal = checkAccess(config.access, { userId: user, channelIds: [channel], isDm: true });
     if (refusal) {
       logger.debug({ code: refusal.code }, 'no suggested prompts for a refused user');
       return;
     }
     try {
-      await replies.deps.client.assistant.threads.setSuggestedPrompts({
+      await client.assistant.threads.setSuggestedPrompts({
         channel_id: channel,
         title: 'Ask Gemini anything, or start with one of these:',
         prompts: this.suggestedPrompts(),
@@ -331,7 +337,7 @@ export class SlackAdapter {
    * them use the bot. A refused user sees only the refusal.
    */
   private async publishHome(team: string, user: string, dm: string, viewing: unknown): Promise<void> {
-    const { config, engine, logger, replies } = this.deps;
+    const { client, config, engine, logger } = this.deps;
     try {
       const dmKey: ConversationKey = { platform: 'slack', workspace: team, channel: dm, thread: dm };
       const refusal = checkAccess(config.access, { userId: user, channelIds: [dm], isDm: true });
@@ -355,7 +361,7 @@ export class SlackAdapter {
         ...(settings && channelId ? { channel: { id: channelId, ...settings } } : {}),
         usage,
       });
-      await replies.deps.client.views.publish({ user_id: user, view });
+      await client.views.publish({ user_id: user, view });
     } catch (error) {
       logger.warn({ err: error }, 'could not publish the Home tab');
     }
@@ -384,7 +390,7 @@ export class SlackAdapter {
   }
 
   private async onAssistantThreadStarted(thread: { channel_id: string; thread_ts: string }): Promise<void> {
-    const { client } = this.deps.replies.deps;
+    const { client } = this.deps;
     try {
       await client.assistant.threads.setSuggestedPrompts({
         channel_id: thread.channel_id,
@@ -404,7 +410,7 @@ export class SlackAdapter {
 
   private setTitle(channel: string, threadTs: string, prompt: string): void {
     const title = prompt.replace(/\s+/g, ' ').trim().slice(0, 60) || 'Chat with Gemini';
-    this.deps.replies.deps.client.assistant.threads
+    this.deps.client.assistant.threads
       .setTitle({ channel_id: channel, thread_ts: threadTs, title })
       .catch((error: unknown) => this.deps.logger.debug({ err: error }, 'assistant title not set'));
   }

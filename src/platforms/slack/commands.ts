@@ -9,8 +9,8 @@
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import { checkAccess } from '../../engine/access.js';
 import { formatBudgetLines } from '../../engine/budgets.js';
+import type { HandleTurnOptions } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { HandleTurnOptions } from '../../engine/engine.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import { UserInputError } from '../../errors.js';
 import type { ConversationKey, SettingsScope, UsageTotals } from '../../store/types.js';
@@ -115,7 +115,7 @@ export class SlackCommands {
     }
 
     // A slash command is not a message: post the question so the answer has a thread to live in.
-    const { client } = this.deps.replies.deps;
+    const { client } = this.deps;
     let questionTs: string;
     try {
       const posted = await withRateLimitRetry(() =>
@@ -162,7 +162,7 @@ export class SlackCommands {
     turn: IncomingTurn,
     options: HandleTurnOptions = {},
   ): Promise<void> {
-    const { client } = this.deps.replies.deps;
+    const { client } = this.deps;
     const sink = new EphemeralAnswerSink({
       respond,
       postEphemeral: (part) =>
@@ -268,11 +268,7 @@ export class SlackCommands {
     const usage = `Use ${this.names.reset} <link to a message in the thread> (Copy link on the thread's first message), or ${this.names.reset} --private for your private conversation here.`;
     if (argument) throw new UserInputError('bad_argument', `Which thread? ${usage}`);
     // Slash commands carry no thread: the caller's latest answered thread in this channel is meant.
-    const recent = await this.deps.replies.deps.recent?.latest(
-      command.team_id,
-      command.channel_id,
-      command.user_id,
-    );
+    const recent = await this.deps.recent?.latest(command.team_id, command.channel_id, command.user_id);
     if (!recent) {
       throw new UserInputError(
         'bad_argument',
@@ -296,7 +292,7 @@ export class SlackCommands {
 
   /** A link to a thread's first message, or undefined when Slack will not give one. */
   private async permalink(key: ConversationKey): Promise<string | undefined> {
-    const { client } = this.deps.replies.deps;
+    const { client } = this.deps;
     try {
       const found = await withRateLimitRetry(() =>
         client.chat.getPermalink({ channel: key.channel, message_ts: key.thread }),

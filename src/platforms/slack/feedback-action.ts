@@ -6,8 +6,8 @@
  */
 import type { Config } from '../../config.js';
 import { checkAccess } from '../../engine/access.js';
+import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine } from '../../engine/engine.js';
 import { UserInputError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { ratingOf } from './answer-actions.js';
@@ -27,7 +27,7 @@ interface FeedbackClick {
 export async function rateFromAction(
   body: unknown,
   value: string | undefined,
-  deps: { config: Config; engine: ConversationEngine; replies: SlackReplies; logger: Logger },
+  deps: { config: Config; engine: ConversationEngineApi; replies: SlackReplies; logger: Logger },
 ): Promise<void> {
   const click = body as FeedbackClick;
   const user = click.user?.id;

@@ -93,6 +93,7 @@ export async function startSlack(
     logger.error({ err: error }, 'bolt listener error');
   });
 
+  const recent = new RecentConversations(deps.store.history);
   const replies = new SlackReplies({
     client: app.client,
     engine: deps.engine,
@@ -110,15 +111,17 @@ export async function startSlack(
       ...options.budgets,
     },
     ...(options.maxStreamAgeMs ? { maxStreamAgeMs: options.maxStreamAgeMs } : {}),
-    recent: new RecentConversations(deps.store.history),
+    recent,
   });
   const adapterDeps = {
     app,
+    client: app.client,
     config: deps.config,
     engine: deps.engine,
     store: deps.store,
     logger,
     replies,
+    recent,
     identity,
     admins: new SlackAdmins(app.client, deps.config.access.adminUsers),
   };

@@ -6,8 +6,8 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../../config.js';
+import type { ConversationEngineApi, HandleTurnOptions } from '../../engine/conversation-engine-api.js';
 import { describeError } from '../../engine/describe-error.js';
-import type { ConversationEngine, HandleTurnOptions } from '../../engine/engine.js';
 import type { IncomingTurn, ReplySink, TurnOutcome } from '../../engine/types.js';
 import { RefusedError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -40,9 +40,9 @@ export class SlackReplies {
   private readonly askers = new Map<string, string>();
 
   constructor(
-    readonly deps: {
+    private readonly deps: {
       client: WebClient;
-      engine: ConversationEngine;
+      engine: ConversationEngineApi;
       config: Config;
       logger: Logger;
       budgets?: { update?: BudgetOptions; append?: BudgetOptions };

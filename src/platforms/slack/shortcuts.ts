@@ -79,7 +79,7 @@ export class SlackShortcuts {
     if (!(await this.admitted(user, channel, threadTs))) return;
     const target: ShortcutTarget = { kind, channel, messageTs: shortcut.message.ts, threadTs };
     try {
-      await this.deps.replies.deps.client.views.open({
+      await this.deps.client.views.open({
         trigger_id: shortcut.trigger_id,
         view: shortcutModal(target, shortcut.message.text ?? ''),
       });
@@ -105,7 +105,7 @@ export class SlackShortcuts {
 
     let thread: ThreadMessage[];
     try {
-      thread = await readThread(this.deps.replies.deps.client, target.channel, target.threadTs);
+      thread = await readThread(this.deps.client, target.channel, target.threadTs);
     } catch (error) {
       this.deps.logger.info({ code: slackErrorCode(error) }, 'shortcut could not read the thread');
       await this.tell(target.channel, user, target.threadTs, describeError(CANNOT_READ));
@@ -167,7 +167,7 @@ export class SlackShortcuts {
 
   /** A private answer: each finished part as an ephemeral message in the thread. */
   private privateSink(target: ShortcutTarget, user: string): EphemeralAnswerSink {
-    const { client } = this.deps.replies.deps;
+    const { client } = this.deps;
     const post = (content: SlackMessageContent) =>
       withRateLimitRetry(() =>
         client.chat.postEphemeral({ channel: target.channel, user, thread_ts: target.threadTs, ...content }),

@@ -10,7 +10,7 @@
 import type { SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { checkAccess } from '../../engine/access.js';
-import type { HandleTurnOptions } from '../../engine/engine.js';
+import type { HandleTurnOptions } from '../../engine/conversation-engine-api.js';
 import {
   citationLinker,
   isBotStatusText,
@@ -59,7 +59,7 @@ export class SlackSummaries {
   constructor(private readonly deps: SlackAdapterDeps) {}
 
   private get client(): WebClient {
-    return this.deps.replies.deps.client;
+    return this.deps.client;
   }
 
   /**
