@@ -16,6 +16,7 @@ import {
   UserInputError,
 } from '../errors.js';
 import type { Logger } from '../log.js';
+import { LEASE_TTL_MS as LOCK_TTL_MS } from '../store/leases.js';
 import {
   type ConversationKey,
   conversationId,
@@ -84,7 +85,6 @@ const RATE_WINDOW_MS = 60_000;
 const SHUTDOWN_REASON = new DOMException('The bot is shutting down', 'AbortError');
 const SHUTTING_DOWN_SENTENCE = 'The bot is restarting. Please send your message again in a minute.';
 const INTERRUPTED_BY_SHUTDOWN = 'the bot restarted before this answer was finished. Please ask again.';
-const LOCK_TTL_MS = 30_000;
 /** How long a rating waits for an answer still being saved before it looks again. */
 const SAVE_WAIT_MS = 5_000;
 

@@ -47,7 +47,7 @@ export const STOPPED_MARKER = '_Stopped._';
 export const EMPTY_ANSWER_TEXT = '_The model returned an empty answer._';
 
 // Discord's typing indicator lasts 10 s (../../docs/platform-limits.md): renew it a bit sooner.
-const TYPING_EVERY_MS = 8_000;
+export const TYPING_EVERY_MS = 8_000;
 // Other sink errors: retry twice (after 1 s, then 2 s), then stop editing this reply.
 const MAX_SINK_RETRIES = 2;
 const RETRY_BASE_MS = 1_000;

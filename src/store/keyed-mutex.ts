@@ -5,27 +5,22 @@
  * unrelated keys.
  */
 export class KeyedMutex {
-  readonly #tails = new Map<string, Promise<unknown>>();
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   /** Runs `work` after every earlier `run` of the same key has settled. */
   async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const previous = this.tails.get(key) ?? Promise.resolve();
     const current = previous.then(work, work);
     // The tail never rejects, so one failure does not poison the chain; it is dropped when idle.
     const tail = current.then(
       () => undefined,
       () => undefined,
     );
-    this.#tails.set(key, tail);
+    this.tails.set(key, tail);
     try {
       return await current;
     } finally {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+      if (this.tails.get(key) === tail) this.tails.delete(key);
     }
-  }
-
-  /** How many keys have work queued or running (for tests and leak checks). */
-  get size(): number {
-    return this.#tails.size;
   }
 }

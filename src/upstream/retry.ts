@@ -7,6 +7,7 @@
  * body. Once a stream has started, text has reached the user, and repeating the request would
  * repeat (and bill) the answer, so nothing after that point is ever retried.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UpstreamError } from '../errors.js';
 import { MAX_RETRY_AFTER_MS } from '../retry-after.js';
 
@@ -73,22 +74,6 @@ export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
-/** Waits `ms`; rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Hooks for telling the user and the operator about a retry. */
 export interface RetryHooks {
   signal?: AbortSignal;
@@ -114,7 +99,12 @@ export async function withRetries<T>(
       const delayMs = retryDelayMs(attemptNumber, error, policy);
       if (delayMs === undefined) throw error;
       hooks.onRetry?.({ attempt: attemptNumber + 1, delayMs, error });
-      await sleep(delayMs, hooks.signal);
+      try {
+        await sleep(delayMs, undefined, { signal: hooks.signal });
+      } catch (sleepError) {
+        // Node rejects with its own AbortError; callers tell a cancel by the signal's reason.
+        throw hooks.signal?.aborted ? abortReason(hooks.signal) : sleepError;
+      }
     }
   }
 }

@@ -6,7 +6,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { attachmentDownloads } from '../../src/engine/download-limiter.js';
 import type { IncomingTurn } from '../../src/engine/types.js';
 import type { AttachmentRef, ConversationKey, Turn } from '../../src/store/types.js';
 import { defaultResponder, type RecordedRequest } from '../emulators/upstream/server.js';
@@ -30,6 +29,8 @@ let activeDownloads = 0;
 let maxConcurrentDownloads = 0;
 /** Requests for /hold/… wait here until the test lets them go. */
 const held: Array<() => void> = [];
+/** Every attachment id the engine asked the resolver for, in order. */
+const resolved: string[] = [];
 
 /** The file server is on loopback: trusted the way a configured platform API origin is. */
 function loopbackPolicy() {
@@ -63,10 +64,10 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   t = await createTestEngine({ env: { ATTACHMENT_REQUEST_MAX_BYTES: String(REQUEST_BUDGET) } });
-  t.engine.registerResolver('discord', async (ref) => ({
-    url: `${base}/${ref.id}`,
-    policy: loopbackPolicy(),
-  }));
+  t.engine.registerResolver('discord', async (ref) => {
+    resolved.push(ref.id);
+    return { url: `${base}/${ref.id}`, policy: loopbackPolicy() };
+  });
 });
 afterAll(async () => {
   await t.close();
@@ -350,14 +351,27 @@ describe('attachment downloads in the whole process', () => {
       turn(waiting, 'queued', [image(`queued-1000.png`, 1000)]),
       new RecordingSink(),
     );
-    await waitFor(() => attachmentDownloads.waiting === 1);
+    // Resolved, its download is next: nothing but the limiter's line stands between the two.
+    await waitFor(() => resolved.includes('queued-1000.png'));
+    await new Promise((resolve) => setImmediate(resolve));
     expect(await t.engine.stop(waiting)).toBe(true);
+    // Ends while all 4 slots are still held: a waiter that stayed in line would wait for one.
     expect((await stopped).status).toBe('stopped');
-    expect(attachmentDownloads.waiting).toBe(0);
     for (const release of held.splice(0)) release();
     expect((await Promise.all(blockers)).map((outcome) => outcome.status)).toEqual(['done', 'done']);
     expect(served).not.toContain('/queued-1000.png');
-    expect(attachmentDownloads.active).toBe(0);
+    // Every slot came back: a turn with 4 files downloads them all.
+    const after = newKey();
+    const next = await t.engine.handleTurn(
+      turn(
+        after,
+        'four more',
+        [1, 2, 3, 4].map((n) => image(`${after.channel}-after${n}-1000.png`, 1000)),
+      ),
+      new RecordingSink(),
+    );
+    expect(next.status).toBe('done');
+    expect(served.filter((path) => path.includes(`${after.channel}-after`))).toHaveLength(4);
   });
 });
 

@@ -11,6 +11,7 @@
  * `RateLimitError`, which becomes the `PlatformRateLimitError` the renderer backs off on.
  */
 import { DiscordAPIError, type Message, MessageFlags, RateLimitError, RESTJSONErrorCodes } from 'discord.js';
+import { TYPING_EVERY_MS } from '../../engine/renderer.js';
 import type { ReplyPhase, ReplySink, SinkLimits } from '../../engine/types.js';
 import { PlatformRateLimitError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -30,8 +31,6 @@ const LIMITS: SinkLimits = {
   maxMessageLength: DISCORD_REPLY_LIMIT,
   editIntervalMs: DISCORD_EDIT_INTERVAL_MS,
 };
-/** Discord's typing indicator lasts 10 s; one request per 8 s keeps it on without waste. */
-const TYPING_EVERY_MS = 8_000;
 /** Interaction tokens work for 15 minutes; leave a margin for the request in flight. */
 const INTERACTION_TOKEN_LIFETIME_MS = 14.5 * 60 * 1000;
 /** What `InteractionSink.post` returns once the follow-up cap is reached (edits to it do nothing). */

@@ -9,25 +9,20 @@ import type { Deduplicator } from '../types.js';
 const SWEEP_EVERY = 1_000;
 
 export class InProcessDeduplicator implements Deduplicator {
-  readonly #expiresAt = new Map<string, number>();
-  #claimsSinceSweep = 0;
+  private readonly expiresAt = new Map<string, number>();
+  private claimsSinceSweep = 0;
 
   async claim(id: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    if (++this.#claimsSinceSweep >= SWEEP_EVERY) this.#sweep(now);
-    const expiresAt = this.#expiresAt.get(id);
+    if (++this.claimsSinceSweep >= SWEEP_EVERY) this.sweep(now);
+    const expiresAt = this.expiresAt.get(id);
     if (expiresAt !== undefined && expiresAt > now) return false;
-    this.#expiresAt.set(id, now + ttlMs);
+    this.expiresAt.set(id, now + ttlMs);
     return true;
   }
 
-  /** Ids currently remembered (for tests and memory checks). */
-  get size(): number {
-    return this.#expiresAt.size;
-  }
-
-  #sweep(now: number): void {
-    this.#claimsSinceSweep = 0;
-    for (const [id, expiresAt] of this.#expiresAt) if (expiresAt <= now) this.#expiresAt.delete(id);
+  private sweep(now: number): void {
+    this.claimsSinceSweep = 0;
+    for (const [id, expiresAt] of this.expiresAt) if (expiresAt <= now) this.expiresAt.delete(id);
   }
 }

@@ -1,66 +1,49 @@
 /**
- * Per-conversation locks inside one process: a FIFO queue of waiters per id, a fencing token from
- * one counter. No expiry is needed: a holder that dies takes the whole process (and its queue) with
+ * Per-conversation locks inside one process: a FIFO line of waiters per id, a fencing token from
+ * one counter. No expiry is needed: a holder that dies takes the whole process (and its line) with
  * it. Ids with no holder and no waiters are removed, so the map only holds busy conversations.
  */
+import { WaitingQueue } from '../../waiting-queue.js';
 import type { ConversationLocks, HeldLock } from '../types.js';
 
-interface Waiter {
-  grant: () => void;
-}
-
-interface LockQueue {
+interface LockLine {
   held: boolean;
-  waiters: Waiter[];
+  waiters: WaitingQueue;
 }
 
 export class InProcessLocks implements ConversationLocks {
-  readonly #queues = new Map<string, LockQueue>();
-  #lastToken = 0;
+  private readonly lines = new Map<string, LockLine>();
+  private lastToken = 0;
 
   async acquire(id: string, options: { ttlMs?: number; signal?: AbortSignal } = {}): Promise<HeldLock> {
     const { signal } = options;
     signal?.throwIfAborted();
-    let queue = this.#queues.get(id);
-    if (queue === undefined) {
-      queue = { held: false, waiters: [] };
-      this.#queues.set(id, queue);
+    let line = this.lines.get(id);
+    if (line === undefined) {
+      line = { held: false, waiters: new WaitingQueue() };
+      this.lines.set(id, line);
     }
-    if (!queue.held && queue.waiters.length === 0) {
-      queue.held = true;
-      return this.#heldLock(id);
+    if (!line.held && line.waiters.length === 0) {
+      line.held = true;
+      return this.heldLock(id);
     }
-    const waitingIn = queue;
-    return new Promise<HeldLock>((resolve, reject) => {
-      const onAbort = (): void => {
-        const index = waitingIn.waiters.indexOf(waiter);
-        if (index !== -1) waitingIn.waiters.splice(index, 1);
-        this.#dropIfIdle(id, waitingIn);
-        reject(signal?.reason);
-      };
-      const waiter: Waiter = {
-        grant: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(this.#heldLock(id));
-        },
-      };
-      waitingIn.waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    try {
+      // The lock passes straight from its releaser to this waiter: `held` stays true in between.
+      await line.waiters.wait({ signal });
+    } catch (error) {
+      this.dropIfIdle(id, line);
+      throw error;
+    }
+    return this.heldLock(id);
   }
 
   async isHeld(id: string): Promise<boolean> {
-    return this.#queues.get(id)?.held ?? false;
+    return this.lines.get(id)?.held ?? false;
   }
 
-  /** Conversations with a holder or waiters (for tests and leak checks). */
-  get busyCount(): number {
-    return this.#queues.size;
-  }
-
-  #heldLock(id: string): HeldLock {
+  private heldLock(id: string): HeldLock {
     let held = true;
-    const token = ++this.#lastToken;
+    const token = ++this.lastToken;
     return {
       token,
       fence: { key: id, holder: String(token), token },
@@ -74,25 +57,21 @@ export class InProcessLocks implements ConversationLocks {
       release: async () => {
         if (!held) return;
         held = false;
-        this.#handOver(id);
+        this.handOver(id);
       },
     };
   }
 
   /** Gives the lock to the next waiter in arrival order, or forgets the id. */
-  #handOver(id: string): void {
-    const queue = this.#queues.get(id);
-    if (queue === undefined) return;
-    const next = queue.waiters.shift();
-    if (next === undefined) {
-      queue.held = false;
-      this.#queues.delete(id);
-      return;
-    }
-    next.grant();
+  private handOver(id: string): void {
+    const line = this.lines.get(id);
+    if (line === undefined) return;
+    if (line.waiters.admitNext()) return;
+    line.held = false;
+    this.lines.delete(id);
   }
 
-  #dropIfIdle(id: string, queue: LockQueue): void {
-    if (!queue.held && queue.waiters.length === 0 && this.#queues.get(id) === queue) this.#queues.delete(id);
+  private dropIfIdle(id: string, line: LockLine): void {
+    if (!line.held && line.waiters.length === 0 && this.lines.get(id) === line) this.lines.delete(id);
   }
 }

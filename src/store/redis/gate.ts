@@ -9,15 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { StoreKeys } from '../keys.js';
+import { LEASE_TTL_MS, LeaseRenewals, WAITER_TTL_MS } from '../leases.js';
 import type { ConcurrencyGate } from '../types.js';
 import type { RedisConnection } from './connection.js';
 import { GATE_RELEASE, GATE_RENEW, GATE_TRY_ACQUIRE } from './scripts.js';
 import { type LocalWakeups, nextDelay } from './waiting.js';
 
-/** A slot whose holder stopped renewing (crashed) is free again after this long. */
-const LEASE_MS = 30_000;
-/** A waiter that has not polled for this long is presumed dead and leaves the queue. */
-const WAITER_TTL_MS = 5_000;
 /** Polls between announcements: the first soon after queueing, then every second at most (< WAITER_TTL_MS). */
 const FIRST_POLL_MS = 50;
 const MAX_POLL_MS = 1_000;
@@ -26,18 +23,20 @@ const MAX_POLL_MS = 1_000;
 const admittedTopic = (ticket: string): string => `gate:${ticket}`;
 
 export class RedisGate implements ConcurrencyGate {
-  readonly #redis: RedisConnection;
-  readonly #capacity: number;
-  readonly #wakeups: LocalWakeups;
-  readonly #keys: { holders: string; queue: string; waiters: string; sequence: string };
-  readonly #renewals = new Set<NodeJS.Timeout>();
-  #waiting = 0;
+  private readonly capacity: number;
+  private readonly keys: { holders: string; queue: string; waiters: string; sequence: string };
+  /** Renewals of the slots this instance holds now, stopped on release and on close. */
+  private readonly renewals = new LeaseRenewals();
+  private waiting = 0;
 
-  constructor(redis: RedisConnection, keys: StoreKeys, capacity: number, wakeups: LocalWakeups) {
-    this.#redis = redis;
-    this.#capacity = Math.max(1, capacity);
-    this.#wakeups = wakeups;
-    this.#keys = {
+  constructor(
+    private readonly redis: RedisConnection,
+    keys: StoreKeys,
+    capacity: number,
+    private readonly wakeups: LocalWakeups,
+  ) {
+    this.capacity = Math.max(1, capacity);
+    this.keys = {
       holders: keys.gate('holders'),
       queue: keys.gate('queue'),
       waiters: keys.gate('waiters'),
@@ -51,25 +50,25 @@ export class RedisGate implements ConcurrencyGate {
     const { signal, onQueued } = options;
     signal?.throwIfAborted();
     const ticket = randomUUID();
-    const { holders, queue, waiters, sequence } = this.#keys;
+    const { holders, queue, waiters, sequence } = this.keys;
     let delay: number | undefined;
     let lastPosition = 0;
     let counted = false;
     try {
       for (;;) {
-        const generation = this.#wakeups.generation();
+        const generation = this.wakeups.generation();
         const position = Number(
-          await this.#redis.script(
+          await this.redis.script(
             'an upstream slot request',
             GATE_TRY_ACQUIRE,
             [holders, queue, waiters, sequence],
-            [ticket, this.#capacity, LEASE_MS, WAITER_TTL_MS],
+            [ticket, this.capacity, LEASE_TTL_MS, WAITER_TTL_MS],
           ),
         );
-        if (position === 0) return this.#releaser(ticket);
+        if (position === 0) return this.releaser(ticket);
         if (!counted) {
           counted = true;
-          this.#waiting += 1;
+          this.waiting += 1;
         }
         if (position !== lastPosition) {
           lastPosition = position;
@@ -77,61 +76,54 @@ export class RedisGate implements ConcurrencyGate {
         }
         delay = nextDelay(delay, FIRST_POLL_MS, MAX_POLL_MS);
         // Woken on this ticket's topic = a release already made it a holder: no poll needed.
-        if (await this.#wakeups.sleep(admittedTopic(ticket), delay, signal, { generation })) {
-          return this.#releaser(ticket);
+        if (await this.wakeups.sleep(admittedTopic(ticket), delay, signal, { generation })) {
+          return this.releaser(ticket);
         }
       }
     } catch (error) {
       // Out of the queue, and out of the holders if a release admitted it meanwhile (passing the slot on).
-      await this.#free(ticket).catch(() => undefined);
+      await this.free(ticket).catch(() => undefined);
       throw error;
     } finally {
-      if (counted) this.#waiting -= 1;
+      if (counted) this.waiting -= 1;
     }
   }
 
   /** Callers of this instance waiting now. */
   queueLength(): number {
-    return this.#waiting;
+    return this.waiting;
   }
 
   /** Stops every lease renewal; slots still held then expire after their lease. */
   close(): void {
-    for (const timer of this.#renewals) clearInterval(timer);
-    this.#renewals.clear();
+    this.renewals.stopAll();
   }
 
   /** Frees `ticket`'s slot or queue place; the slots now free go to the queue's head at once. */
-  async #free(ticket: string): Promise<void> {
-    const { holders, queue, waiters } = this.#keys;
-    const channel = this.#wakeups.channel;
-    const admitted = await this.#redis.script(
+  private async free(ticket: string): Promise<void> {
+    const { holders, queue, waiters } = this.keys;
+    const channel = this.wakeups.channel;
+    const admitted = await this.redis.script(
       'an upstream slot release',
       GATE_RELEASE,
       [holders, queue, waiters],
-      [ticket, this.#capacity, LEASE_MS, channel?.name ?? '', channel?.origin ?? ''],
+      [ticket, this.capacity, LEASE_TTL_MS, channel?.name ?? '', channel?.origin ?? ''],
     );
     // The script told the other instances; this one's own waiters are woken here, without a round trip.
-    if (Array.isArray(admitted))
-      for (const next of admitted) this.#wakeups.heard(admittedTopic(String(next)));
+    if (Array.isArray(admitted)) for (const next of admitted) this.wakeups.heard(admittedTopic(String(next)));
   }
 
-  #releaser(ticket: string): () => Promise<void> {
-    const { holders } = this.#keys;
-    const timer = setInterval(() => {
-      void this.#redis
-        .script('an upstream lease renewal', GATE_RENEW, [holders], [ticket, LEASE_MS])
-        .catch(() => undefined);
-    }, LEASE_MS / 3);
-    timer.unref();
-    this.#renewals.add(timer);
+  private releaser(ticket: string): () => Promise<void> {
+    const { holders } = this.keys;
+    const stopRenewing = this.renewals.start(LEASE_TTL_MS, () =>
+      this.redis.script('an upstream lease renewal', GATE_RENEW, [holders], [ticket, LEASE_TTL_MS]),
+    );
     let released = false;
     return async () => {
       if (released) return;
       released = true;
-      clearInterval(timer);
-      this.#renewals.delete(timer);
-      await this.#free(ticket);
+      stopRenewing();
+      await this.free(ticket);
     };
   }
 }

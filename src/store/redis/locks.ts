@@ -15,62 +15,55 @@ import { randomUUID } from 'node:crypto';
 import { LockLostError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { StoreKeys } from '../keys.js';
+import { LEASE_TTL_MS, LeaseRenewals, WAITER_TTL_MS } from '../leases.js';
 import type { ConversationLocks, HeldLock } from '../types.js';
 import type { RedisConnection } from './connection.js';
 import { LOCK_RELEASE, LOCK_RENEW, LOCK_TRY_ACQUIRE } from './scripts.js';
 import { type LocalWakeups, nextDelay } from './waiting.js';
 
-/** How long a crashed holder blocks a conversation. */
-export const DEFAULT_LOCK_TTL_MS = 30_000;
-/** A waiter that has not polled for this long is presumed dead and leaves the queue. */
-const WAITER_TTL_MS = 5_000;
 /** Polls between wake-ups: soon at first, then every second at most (< WAITER_TTL_MS). */
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 1_000;
 
 export class RedisLocks implements ConversationLocks {
-  readonly #redis: RedisConnection;
-  readonly #keys: StoreKeys;
-  readonly #wakeups: LocalWakeups;
-  readonly #logger: Logger | undefined;
-  /** Renewal timers of locks held now, cleared on release and on close. */
-  readonly #renewals = new Set<NodeJS.Timeout>();
+  /** Renewals of the locks held now, stopped on release and on close. */
+  private readonly renewals = new LeaseRenewals();
 
-  constructor(redis: RedisConnection, keys: StoreKeys, wakeups: LocalWakeups, logger?: Logger) {
-    this.#redis = redis;
-    this.#keys = keys;
-    this.#wakeups = wakeups;
-    this.#logger = logger;
-  }
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly keys: StoreKeys,
+    private readonly wakeups: LocalWakeups,
+    private readonly logger?: Logger,
+  ) {}
 
   async acquire(id: string, options: { ttlMs?: number; signal?: AbortSignal } = {}): Promise<HeldLock> {
     const { signal } = options;
-    const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS;
+    const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
     const ticket = randomUUID();
-    const lockKey = this.#keys.lock(id);
+    const lockKey = this.keys.lock(id);
     const keys = [
       lockKey,
       `${lockKey}:queue`,
       `${lockKey}:waiters`,
-      this.#keys.lock('sequence'),
-      this.#keys.lock('fence'),
+      this.keys.lock('sequence'),
+      this.keys.lock('fence'),
     ];
     let delay: number | undefined;
     signal?.throwIfAborted();
     try {
       for (;;) {
-        const generation = this.#wakeups.generation();
+        const generation = this.wakeups.generation();
         const token = Number(
-          await this.#redis.script('a lock acquire', LOCK_TRY_ACQUIRE, keys, [ticket, ttlMs, WAITER_TTL_MS]),
+          await this.redis.script('a lock acquire', LOCK_TRY_ACQUIRE, keys, [ticket, ttlMs, WAITER_TTL_MS]),
         );
-        if (token > 0) return this.#heldLock(id, lockKey, ticket, token, ttlMs);
+        if (token > 0) return this.heldLock(id, lockKey, ticket, token, ttlMs);
         // A release anywhere wakes this waiter (wakeup-channel.ts); the poll is the safety net.
         delay = nextDelay(delay, FIRST_POLL_MS, MAX_POLL_MS);
-        await this.#wakeups.sleep(lockKey, delay, signal, { generation });
+        await this.wakeups.sleep(lockKey, delay, signal, { generation });
       }
     } catch (error) {
       // Leave the queue so the ones behind do not wait for a ticket that will never poll again.
-      await this.#redis
+      await this.redis
         .run('a lock queue exit', (client) =>
           client.multi().zRem(keys[1]!, ticket).zRem(keys[2]!, ticket).exec(),
         )
@@ -80,35 +73,30 @@ export class RedisLocks implements ConversationLocks {
   }
 
   async isHeld(id: string): Promise<boolean> {
-    return (await this.#redis.run('a lock check', (client) => client.exists(this.#keys.lock(id)))) > 0;
+    return (await this.redis.run('a lock check', (client) => client.exists(this.keys.lock(id)))) > 0;
   }
 
   /** Stops every renewal; locks still held then expire on their own after their TTL. */
   close(): void {
-    for (const timer of this.#renewals) clearInterval(timer);
-    this.#renewals.clear();
+    this.renewals.stopAll();
   }
 
-  #heldLock(id: string, lockKey: string, ticket: string, token: number, ttlMs: number): HeldLock {
+  private heldLock(id: string, lockKey: string, ticket: string, token: number, ttlMs: number): HeldLock {
     let held = true;
     let released = false;
     let lastRenewedAt = Date.now();
     const lost = new AbortController();
-    const stopRenewing = (): void => {
-      clearInterval(timer);
-      this.#renewals.delete(timer);
-    };
     const markLost = (why: string): void => {
       if (!held) return;
       held = false;
       stopRenewing();
-      this.#logger?.warn({ lock: id }, `conversation lock lost: ${why}`);
+      this.logger?.warn({ lock: id }, `conversation lock lost: ${why}`);
       lost.abort(new LockLostError());
     };
     /** One renewal; true while held. Throws when Redis cannot be asked. */
     const extend = async (): Promise<boolean> => {
       const extended = Number(
-        await this.#redis.script('a lock renewal', LOCK_RENEW, [lockKey], [ticket, ttlMs]),
+        await this.redis.script('a lock renewal', LOCK_RENEW, [lockKey], [ticket, ttlMs]),
       );
       if (extended === 1) {
         lastRenewedAt = Date.now();
@@ -125,9 +113,7 @@ export class RedisLocks implements ConversationLocks {
         if (Date.now() - lastRenewedAt >= ttlMs) markLost('Redis was unreachable for its whole TTL');
       }
     };
-    const timer = setInterval(() => void renew(), Math.max(1, Math.floor(ttlMs / 3)));
-    timer.unref();
-    this.#renewals.add(timer);
+    const stopRenewing = this.renewals.start(ttlMs, renew);
     return {
       token,
       fence: { key: lockKey, holder: ticket, token },
@@ -144,10 +130,10 @@ export class RedisLocks implements ConversationLocks {
         released = true;
         stopRenewing();
         try {
-          if (held) await this.#redis.script('a lock release', LOCK_RELEASE, [lockKey], [ticket]);
+          if (held) await this.redis.script('a lock release', LOCK_RELEASE, [lockKey], [ticket]);
         } finally {
           held = false;
-          this.#wakeups.wake(lockKey);
+          this.wakeups.wake(lockKey);
         }
       },
     };

@@ -10,42 +10,38 @@
  * instead of sleeping. One counter for all topics: a spurious extra poll now and then is cheaper
  * than a counter per conversation kept forever.
  */
-
-interface Sleeper {
-  wake(): void;
-}
+import { WaitingQueue } from '../../waiting-queue.js';
 
 /** Wakes the waiters of a topic (a lock key, the gate), here and, once connected, everywhere. */
 export class LocalWakeups {
-  readonly #sleepers = new Map<string, Set<Sleeper>>();
-  #generation = 0;
-  #broadcast: ((topic: string) => void) | undefined;
+  /** The callers sleeping on each topic now; a topic nobody sleeps on has no entry. */
+  private readonly sleepers = new Map<string, WaitingQueue>();
+  private wakeCount = 0;
+  private broadcast: ((topic: string) => void) | undefined;
   /** Set once connected: what Redis scripts need to announce wake-ups themselves (GATE_RELEASE). */
   channel: { name: string; origin: string } | undefined;
 
   /** Other instances hear this instance's wake-ups through `broadcast` (wakeup-channel.ts). */
   connect(broadcast: (topic: string) => void, channel: { name: string; origin: string }): void {
-    this.#broadcast = broadcast;
+    this.broadcast = broadcast;
     this.channel = channel;
   }
 
   /** Wakes everyone waiting on `topic`, in every instance. */
   wake(topic: string): void {
     this.heard(topic);
-    this.#broadcast?.(topic);
+    this.broadcast?.(topic);
   }
 
   /** A wake-up for this instance only (another instance's, or one a script announced). */
   heard(topic: string): void {
-    this.#generation += 1;
-    const sleepers = this.#sleepers.get(topic);
-    if (sleepers === undefined) return;
-    for (const sleeper of [...sleepers]) sleeper.wake();
+    this.wakeCount += 1;
+    this.sleepers.get(topic)?.admitAll();
   }
 
   /** Changes whenever any topic is woken; read it before a poll, pass it to `sleep` after. */
   generation(): number {
-    return this.#generation;
+    return this.wakeCount;
   }
 
   /**
@@ -60,28 +56,17 @@ export class LocalWakeups {
     options: { generation?: number } = {},
   ): Promise<boolean> {
     signal?.throwIfAborted();
-    if (options.generation !== undefined && options.generation !== this.#generation) return false;
-    return new Promise<boolean>((resolve, reject) => {
-      let sleepers = this.#sleepers.get(topic);
-      if (sleepers === undefined) {
-        sleepers = new Set();
-        this.#sleepers.set(topic, sleepers);
-      }
-      const own = sleepers;
-      const finish = (outcome: 'woken' | 'timeout' | 'aborted'): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        own.delete(sleeper);
-        if (own.size === 0 && this.#sleepers.get(topic) === own) this.#sleepers.delete(topic);
-        if (outcome === 'aborted') reject(signal?.reason);
-        else resolve(outcome === 'woken');
-      };
-      const sleeper: Sleeper = { wake: () => finish('woken') };
-      const onAbort = (): void => finish('aborted');
-      const timer = setTimeout(() => finish('timeout'), delayMs);
-      own.add(sleeper);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    if (options.generation !== undefined && options.generation !== this.wakeCount) return false;
+    let sleepers = this.sleepers.get(topic);
+    if (sleepers === undefined) {
+      sleepers = new WaitingQueue();
+      this.sleepers.set(topic, sleepers);
+    }
+    try {
+      return await sleepers.wait({ signal, timeoutMs: delayMs });
+    } finally {
+      if (sleepers.length === 0 && this.sleepers.get(topic) === sleepers) this.sleepers.delete(topic);
+    }
   }
 }
 
