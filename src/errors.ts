@@ -101,7 +101,10 @@ export class UserInputError extends AppError {
 
 export type RefusedCode = 'rate_limited' | 'blocked' | 'dms_disabled' | 'shutting_down' | 'budget_exceeded';
 
-/** Access control or a quota refused the turn before any upstream call. */
+/**
+ * Access control, a quota or shutdown refused the turn before any upstream call. `describeError`
+ * words `shutting_down` itself; the other codes' `message` is already user-facing.
+ */
 export class RefusedError extends AppError {
   declare readonly code: RefusedCode;
   readonly retryAfterMs: number | undefined;
@@ -185,6 +188,31 @@ export class LockLostError extends AppError {
   }
 }
 
+/**
+ * Shutdown past its grace period cancels every turn in flight with this reason. It is named
+ * AbortError, like a signal's own reasons, so every abort-aware wait (lock, gate, request, download)
+ * ends the turn as cancelled rather than failed; `describeError` words it apart from a Stop.
+ */
+export class InterruptedByShutdownError extends AppError {
+  constructor() {
+    super('interrupted_by_shutdown', 'the bot is shutting down');
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * One event of an upstream event stream ran past its size cap without ending: a server streaming
+ * garbage. The client turns it into an UpstreamError `bad_response`; on its own it reads the same.
+ */
+export class SseOverflowError extends AppError {
+  readonly limitChars: number;
+
+  constructor(limitChars: number) {
+    super('sse_overflow', `an event-stream event exceeded ${limitChars} characters without ending`);
+    this.limitChars = limitChars;
+  }
+}
+
 /** Configuration is missing or malformed; `message` is the one line printed at start-up. */
 export class ConfigError extends AppError {
   readonly variable: string;
@@ -200,4 +228,15 @@ export class PlatformUnreachableError extends AppError {
   constructor(platform: string, host: string, networkCode: string, options?: { cause?: unknown }) {
     super('platform_unreachable', `could not reach ${platform} at ${host}: ${networkCode}`, options);
   }
+}
+
+/**
+ * True for what a cancelled operation throws: an AbortSignal's DOMException, Node's AbortError
+ * (code ABORT_ERR), or any error object named AbortError (another realm's, a library's). The one
+ * test for "cancelled, not failed": the engine, the metering decorators and start-up checks share it.
+ */
+export function isAbort(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const candidate = error as { name?: unknown; code?: unknown };
+  return candidate.name === 'AbortError' || candidate.code === 'ABORT_ERR';
 }

@@ -8,9 +8,12 @@ import {
   AttachmentError,
   BudgetExceededError,
   ConfigError,
+  InterruptedByShutdownError,
+  isAbort,
   LockLostError,
   PlatformRateLimitError,
   RefusedError,
+  SseOverflowError,
   StoreUnavailableError,
   TurnTimeoutError,
   UpstreamError,
@@ -42,6 +45,14 @@ export function describeError(error: unknown): string {
   if (error instanceof UpstreamError) {
     const sentence = UPSTREAM_SENTENCES[error.code] ?? UPSTREAM_SENTENCES.api_error;
     return error.traceId ? `${sentence} (trace id ${error.traceId})` : sentence;
+  }
+  if (error instanceof SseOverflowError) return UPSTREAM_SENTENCES.bad_response;
+  if (error instanceof RefusedError && error.code === 'shutting_down') {
+    return 'The bot is restarting. Please send your message again in a minute.';
+  }
+  // Lower case: the renderer shows it after "⚠️ Interrupted: ". Before isAbort, which says "Stopped."
+  if (error instanceof InterruptedByShutdownError) {
+    return 'the bot restarted before this answer was finished. Please ask again.';
   }
   if (error instanceof StoreUnavailableError) {
     return 'Storage is unavailable right now, so the bot cannot keep this conversation. Please try again shortly.';
@@ -91,12 +102,4 @@ function spokenDuration(ms: number): string {
   const [amount, unit] = ms >= 60_000 ? [ms / 60_000, 'minute'] : [ms / 1000, 'second'];
   const rounded = Math.round(amount * 10) / 10;
   return `${rounded} ${unit}${rounded === 1 ? '' : 's'}`;
-}
-
-/** True for the errors an AbortSignal produces (user pressed Stop, shutdown). */
-export function isAbort(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.name === 'AbortError' || (error as { code?: string }).code === 'ABORT_ERR')
-  );
 }

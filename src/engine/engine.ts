@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import {
   BudgetExceededError,
+  InterruptedByShutdownError,
+  isAbort,
   LockLostError,
   RefusedError,
   TurnTimeoutError,
@@ -32,7 +34,7 @@ import {
 import type { UpstreamClient, Usage } from '../upstream/types.js';
 import { type BudgetLine, type BudgetSubject, SpendBudgets } from './budgets.js';
 import type { ConversationEngineApi } from './conversation-engine-api.js';
-import { describeError, isAbort } from './describe-error.js';
+import { describeError } from './describe-error.js';
 import { streamWithFallback } from './fallback.js';
 import { type RateAnswerInput, rateAnswer } from './feedback.js';
 import { ReplyRenderer } from './renderer.js';
@@ -44,7 +46,6 @@ export interface EngineDependencies {
   upstream: UpstreamClient;
   store: Store;
   logger: Logger;
-  resolvers?: Partial<Record<PlatformName, AttachmentResolver>>;
   observer?: EngineObserver;
   /** How long a crashed instance blocks a conversation (default 30 s; short in tests). */
   lockTtlMs?: number;
@@ -82,9 +83,6 @@ export interface HandleTurnOptions {
 }
 
 const RATE_WINDOW_MS = 60_000;
-const SHUTDOWN_REASON = new DOMException('The bot is shutting down', 'AbortError');
-const SHUTTING_DOWN_SENTENCE = 'The bot is restarting. Please send your message again in a minute.';
-const INTERRUPTED_BY_SHUTDOWN = 'the bot restarted before this answer was finished. Please ask again.';
 /** How long a rating waits for an answer still being saved before it looks again. */
 const SAVE_WAIT_MS = 5_000;
 
@@ -122,9 +120,6 @@ export class ConversationEngine implements ConversationEngineApi {
     deps.store.stopSignals.subscribe((request) => {
       if (request.origin !== this.instanceId) this.cancel(request.conversation, request.messageId);
     });
-    for (const [platform, resolver] of Object.entries(deps.resolvers ?? {})) {
-      if (resolver) this.resolvers.set(platform as PlatformName, resolver);
-    }
   }
 
   registerResolver(platform: PlatformName, resolver: AttachmentResolver): void {
@@ -142,18 +137,21 @@ export class ConversationEngine implements ConversationEngineApi {
     const startedAt = Date.now();
     const mode = turn.mode ?? 'new';
 
-    const refusal = await this.checkTurn(turn, mode, options.rateLimitChecked === true).catch(
-      (error: unknown) => error as Error,
-    );
-    if (refusal instanceof RefusedError || refusal instanceof UserInputError) {
+    let refusal: TurnRefusal | undefined;
+    try {
+      refusal = await this.checkTurn(turn, mode, options.rateLimitChecked === true);
+    } catch (error) {
+      // The store failed while counting or looking up (rate limit, budget): a failure to show.
+      return this.failBeforeReply(sink, error instanceof Error ? error : new Error(String(error)), log);
+    }
+    if (refusal) {
       const budget =
         refusal instanceof BudgetExceededError ? { scope: refusal.scope, period: refusal.period } : {};
       log.info({ code: refusal.code, user: turn.author.id, ...budget }, 'turn refused');
       return { status: 'refused', error: refusal };
     }
-    if (refusal) return this.failBeforeReply(sink, refusal, log);
     if (!this.accepting) {
-      const error = new RefusedError('shutting_down', SHUTTING_DOWN_SENTENCE);
+      const error = new RefusedError('shutting_down', 'the engine takes no new turns: shutting down');
       log.info({ code: error.code }, 'turn refused');
       return { status: 'refused', error };
     }
@@ -285,8 +283,8 @@ export class ConversationEngine implements ConversationEngineApi {
       const error = timedOut || reason instanceof LockLostError ? reason : caught;
       if (isAbort(error) && controller.signal.aborted) {
         const messageIds =
-          controller.signal.reason === SHUTDOWN_REASON
-            ? await renderer.fail(INTERRUPTED_BY_SHUTDOWN)
+          reason instanceof InterruptedByShutdownError
+            ? await renderer.fail(describeError(reason))
             : await renderer.stop();
         log.info({ ms: Date.now() - startedAt }, 'turn stopped');
         this.finished(turn, 'stopped', startedAt, renderer, usage);
@@ -368,7 +366,8 @@ export class ConversationEngine implements ConversationEngineApi {
    * replies end marked "Interrupted" with a note to ask again.
    */
   stopAll(): number {
-    for (const controller of this.inFlight) controller.abort(SHUTDOWN_REASON);
+    const reason = new InterruptedByShutdownError();
+    for (const controller of this.inFlight) controller.abort(reason);
     return this.inFlight.size;
   }
 
@@ -452,33 +451,41 @@ export class ConversationEngine implements ConversationEngineApi {
     return { conversation, user, budgets };
   }
 
+  /** For a settings change (/model): throws the refusal, which the command shows. */
   assertModelAllowed(model: string): void {
-    if (!this.allowedModels.includes(model)) {
-      throw new UserInputError(
-        'model_not_allowed',
-        `The model "${model}" is not available. Choose one of: ${this.allowedModels.join(', ')}.`,
-      );
-    }
+    const refusal = this.modelRefusal(model);
+    if (refusal) throw refusal;
   }
 
+  private modelRefusal(model: string): UserInputError | undefined {
+    if (this.allowedModels.includes(model)) return undefined;
+    return new UserInputError(
+      'model_not_allowed',
+      `The model "${model}" is not available. Choose one of: ${this.allowedModels.join(', ')}.`,
+    );
+  }
+
+  /**
+   * Why this turn will not be answered, if it will not: returned like `checkAccess`'s refusal, to
+   * be read, not caught. Throws only when the store fails (the rate limit and budgets live there).
+   */
   private async checkTurn(
     turn: IncomingTurn,
     mode: IncomingTurn['mode'],
     rateLimitChecked: boolean,
-  ): Promise<void> {
+  ): Promise<TurnRefusal | undefined> {
     if (mode !== 'regenerate' && !turn.text.trim() && turn.attachments.length === 0) {
-      throw new UserInputError(
+      return new UserInputError(
         'empty_prompt',
         'Your message is empty. Write a question (or attach a file) for the bot.',
       );
     }
-    if (turn.model) this.assertModelAllowed(turn.model);
-    if (!rateLimitChecked) {
-      const refusal = await this.rateLimit(turn.key.platform, turn.author.id);
-      if (refusal) throw refusal;
-    }
-    const overBudget = await this.budgetRefusal(turn.key, turn.author.id);
-    if (overBudget) throw overBudget;
+    const modelRefusal = turn.model ? this.modelRefusal(turn.model) : undefined;
+    if (modelRefusal) return modelRefusal;
+    const rateRefusal = rateLimitChecked
+      ? undefined
+      : await this.rateLimit(turn.key.platform, turn.author.id);
+    return rateRefusal ?? this.budgetRefusal(turn.key, turn.author.id);
   }
 
   /**
@@ -579,6 +586,9 @@ export class ConversationEngine implements ConversationEngineApi {
     });
   }
 }
+
+/** What `checkTurn` returns for a turn it will not answer: the `refused` outcome's error. */
+type TurnRefusal = RefusedError | UserInputError;
 
 function budgetSubject(key: ConversationKey, userId: string): BudgetSubject {
   return { platform: key.platform, workspace: key.workspace, userId };

@@ -4,6 +4,7 @@
  * `gcb_store_latency_seconds{operation="ping"}` and `gcb_store_up` show a slow or dead store even
  * when no one is chatting.
  */
+import { isAbort } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ConcurrencyGate, Store } from '../store/types.js';
 import type { BotMetrics } from './metrics.js';
@@ -19,49 +20,17 @@ export function meterStore(store: Store, metrics: BotMetrics): Store {
         metrics.queueWaitSeconds.observe((performance.now() - startedAt) / 1000);
         return release;
       } catch (error) {
-        if (!(error instanceof Error && error.name === 'AbortError'))
-          metrics.storeErrors.inc({ operation: 'gate' });
+        if (!isAbort(error)) metrics.storeErrors.inc({ operation: 'gate' });
         throw error;
       }
     },
     queueLength: () => gate.queueLength(),
   };
-  // Spelled out rather than spread: the store's members are getters on some backends.
+  // Every backend's members are plain data properties, so a spread copies them as they are;
+  // the two methods are forwarded, not copied, in case a backend keeps them on a prototype.
   return {
-    get kind() {
-      return store.kind;
-    },
-    get history() {
-      return store.history;
-    },
-    get settings() {
-      return store.settings;
-    },
-    get usage() {
-      return store.usage;
-    },
-    get spend() {
-      return store.spend;
-    },
-    get viewing() {
-      return store.viewing;
-    },
-    get feedback() {
-      return store.feedback;
-    },
-    get dedupe() {
-      return store.dedupe;
-    },
-    get locks() {
-      return store.locks;
-    },
-    get rateLimiter() {
-      return store.rateLimiter;
-    },
+    ...store,
     upstreamGate: meteredGate,
-    get stopSignals() {
-      return store.stopSignals;
-    },
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -4,7 +4,7 @@
  * around the real client, after the engine acquired an upstream slot, so the times are the model
  * service's alone: lock and queue waits are in `gcb_reply_duration_seconds` instead.
  */
-import { UpstreamError } from '../errors.js';
+import { isAbort, UpstreamError } from '../errors.js';
 import type { ChatRequest, RequestOptions, StreamEvent, UpstreamClient } from '../upstream/types.js';
 import type { BotMetrics } from './metrics.js';
 
@@ -49,6 +49,6 @@ async function* meteredStream(
 
 function outcomeOf(error: unknown): string {
   if (error instanceof UpstreamError) return error.code;
-  if (error instanceof Error && error.name === 'AbortError') return 'aborted';
+  if (isAbort(error)) return 'aborted';
   return 'error';
 }

@@ -19,7 +19,7 @@ const QUEUE_BUCKETS = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
 /** Live values read at scrape time rather than pushed. */
 export interface MetricSources {
-  /** Replies streaming in this process now (`engine.activeStreams`). */
+  /** Turns holding their conversation lock in this process now (`engine.activeStreams`). */
   activeStreams?: () => number;
   /** Turns waiting for an upstream slot in this process (`store.upstreamGate.queueLength()`). */
   queueLength?: () => number;
@@ -62,7 +62,7 @@ export class BotMetrics {
 
     this.replies = new Counter({
       name: 'gcb_replies_total',
-      help: 'Turns finished, by platform and outcome (done, stopped, failed).',
+      help: 'Turns that started a reply and ended, by platform and outcome (done, stopped, failed).',
       labelNames: ['platform', 'outcome'],
       registers,
     });
@@ -74,63 +74,63 @@ export class BotMetrics {
     });
     this.replySeconds = new Histogram({
       name: 'gcb_reply_duration_seconds',
-      help: 'From the turn arriving to the reply finished (waiting for the lock and the queue included).',
+      help: 'From the turn reaching the engine to its end, answer saved (lock and queue waits included).',
       labelNames: ['platform', 'outcome'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.turnFirstContentSeconds = new Histogram({
       name: 'gcb_turn_first_content_seconds',
-      help: 'From the turn arriving to the first content token (what the user waits for).',
+      help: 'From the turn reaching the engine to its first content token (what the user waits for).',
       labelNames: ['platform'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.upstreamFirstByteSeconds = new Histogram({
       name: 'gcb_upstream_first_byte_seconds',
-      help: 'From the upstream request to its first stream event (reasoning or content).',
+      help: 'From an upstream stream opened to its first event (reasoning or content), retries included.',
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.upstreamFirstContentSeconds = new Histogram({
       name: 'gcb_upstream_first_content_seconds',
-      help: 'From the upstream request to its first content token (reasoning time included).',
+      help: 'From an upstream stream opened to its first content token (reasoning time and retries included).',
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.upstreamRequests = new Counter({
       name: 'gcb_upstream_requests_total',
-      help: 'Upstream streams by outcome: ok, aborted, or the UpstreamError code.',
+      help: 'Upstream streams ended, by outcome: ok, aborted, the UpstreamError code, or error.',
       labelNames: ['outcome'],
       registers,
     });
     this.tokens = new Counter({
       name: 'gcb_tokens_total',
-      help: 'Tokens reported by the upstream, by kind (prompt, completion, reasoning).',
+      help: 'Tokens the upstream reported for turns that ended, by kind (prompt, completion, reasoning; completion includes reasoning).',
       labelNames: ['platform', 'kind'],
       registers,
     });
     this.platformMessages = new Counter({
       name: 'gcb_platform_messages_total',
-      help: 'Messages sent to the chat platform, by kind (post, edit).',
+      help: 'Reply messages posted or edited on the chat platform by turns that ended, by kind (post, edit).',
       labelNames: ['platform', 'kind'],
       registers,
     });
     this.platformRateLimits = new Counter({
       name: 'gcb_platform_rate_limited_total',
-      help: '429 answers received from the chat platform.',
+      help: 'Rate-limit answers (429) the chat platform gave to the posts and edits of turns that ended.',
       labelNames: ['platform'],
       registers,
     });
     this.queueWaitSeconds = new Histogram({
       name: 'gcb_upstream_queue_wait_seconds',
-      help: 'Time a turn waited for a free upstream slot (the per-token concurrency cap).',
+      help: 'Time a turn waited for the upstream slot it got (the per-token concurrency cap); cancelled waits are not observed.',
       buckets: QUEUE_BUCKETS,
       registers,
     });
     this.storeLatencySeconds = new Histogram({
       name: 'gcb_store_latency_seconds',
-      help: 'Store round trips: periodic pings and coordination calls (lock, gate).',
+      help: 'Round trips of the periodic store ping (operation="ping").',
       labelNames: ['operation'],
       buckets: STORE_BUCKETS,
       registers,
@@ -142,7 +142,7 @@ export class BotMetrics {
     });
     this.storeErrors = new Counter({
       name: 'gcb_store_errors_total',
-      help: 'Store operations that failed (StoreUnavailableError).',
+      help: 'Store pings and upstream-slot requests that failed, by operation (ping, gate); a cancelled wait is not an error.',
       labelNames: ['operation'],
       registers,
     });
@@ -173,7 +173,7 @@ export class BotMetrics {
     const sources = () => this.sources;
     new Gauge({
       name: 'gcb_active_streams',
-      help: 'Replies streaming in this process now.',
+      help: 'Turns holding their conversation lock in this process now (preparing, queued for a slot or streaming).',
       registers,
       collect() {
         this.set(sources().activeStreams?.() ?? 0);
@@ -211,11 +211,6 @@ export class BotMetrics {
     feedback: (platform, rating) => this.feedback.inc({ platform, rating }),
     summaryRequested: (platform) => this.summaries.inc({ platform }),
   };
-
-  /** For adapters that meet a 429 outside a reply (commands, reactions). */
-  platformRateLimited(platform: PlatformName): void {
-    this.platformRateLimits.inc({ platform });
-  }
 
   /** The Prometheus text exposition of this registry, with its content type. */
   async render(): Promise<{ text: string; contentType: string }> {

@@ -3,6 +3,7 @@
  * errors: a DNS failure or a refused connection must not read as a refused token, and deserves one
  * line naming the host rather than a stack trace.
  */
+import { isAbort } from '../errors.js';
 
 /** Error codes of Node, undici and axios that mean the request never got an answer. */
 const NETWORK_CODES = new Set([
@@ -41,7 +42,7 @@ export function networkFailureCode(error: unknown, depth = 0): string | undefine
     errors?: unknown;
   };
   if (typeof candidate.code === 'string' && NETWORK_CODES.has(candidate.code)) return candidate.code;
-  if (candidate.name === 'AbortError' || candidate.name === 'TimeoutError') return 'timeout';
+  if (isAbort(error) || candidate.name === 'TimeoutError') return 'timeout';
   for (const nested of [
     candidate.cause,
     candidate.original,

@@ -8,20 +8,16 @@
  * skipped by the parser; `event:`/`id:` fields are ignored because the API sends none.
  */
 import { createParser, type EventSourceParser } from 'eventsource-parser';
+import { SseOverflowError } from '../errors.js';
+
+// Re-exported: the client and its tests catch it from here; the class lives with the error family.
+export { SseOverflowError };
 
 /**
  * The most characters one event may buffer. Large enough for any real chunk (AceData sends chunks
  * of a few kB), small enough that a server streaming garbage without newlines cannot exhaust memory.
  */
 export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
-
-/** Raised when one event exceeds `MAX_EVENT_CHARS`. */
-export class SseOverflowError extends Error {
-  constructor(limit: number) {
-    super(`an event-stream event exceeded ${limit} characters without ending`);
-    this.name = 'SseOverflowError';
-  }
-}
 
 /**
  * Incremental decoder. Feed it each body read with `push`; it returns the `data` of every event

@@ -118,11 +118,6 @@ export class SlackNativeStreamSink implements ReplySink {
     if (/\S/.test(delta)) this.contentSeen = true;
   }
 
-  /** Whether this reply streams natively (false once it fell back to post-then-update). */
-  get streamingNatively(): boolean {
-    return !this.wholeReplyFallback;
-  }
-
   async post(text: string, phase: ReplyPhase): Promise<string> {
     if (this.wholeReplyFallback || phase !== 'streaming') return this.postPlain(text, phase);
     // A status ("Thinking…") is not part of the answer: the stream starts with the thinking task instead.
