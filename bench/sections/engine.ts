@@ -21,6 +21,7 @@ import { createUpstreamClient } from '../../src/upstream/client.js';
 import { startUpstreamEmulator } from '../../test/emulators/upstream/server.js';
 import { startEmulatorProcess } from '../support/emulator-process-client.js';
 import type { ScaleResult } from '../support/engine-scale-process.js';
+import type { FloorResult } from '../support/read-floor-process.js';
 import { type BenchRow, fmt, percentile, runWhenMain } from '../types.js';
 
 /** A sink that costs nothing and notes when the first content became visible. */
@@ -116,10 +117,11 @@ export async function addedLatency(): Promise<BenchRow[]> {
 }
 
 /**
- * Compiles the scale driver and what it imports with the project's own tsc options (what
- * `npm run build` does for src/) into a temporary directory; returns the driver's compiled path.
+ * Compiles the scale and floor drivers and what they import with the project's own tsc options
+ * (what `npm run build` does for src/) into a temporary directory; returns the compiled
+ * directory of bench/support.
  */
-function compileScaleDriver(): string {
+function compileDrivers(): string {
   const root = new URL('../../', import.meta.url).pathname;
   const outDir = mkdtempSync(join(tmpdir(), 'gcb-bench-'));
   const tsconfig = join(outDir, 'tsconfig.json');
@@ -136,7 +138,10 @@ function compileScaleDriver(): string {
         sourceMap: false,
         typeRoots: [join(root, 'node_modules/@types')],
       },
-      files: [join(root, 'bench/support/engine-scale-process.ts')],
+      files: [
+        join(root, 'bench/support/engine-scale-process.ts'),
+        join(root, 'bench/support/read-floor-process.ts'),
+      ],
     }),
   );
   try {
@@ -148,35 +153,39 @@ function compileScaleDriver(): string {
   // The compiled tree is ESM like the project; node needs the package type to know that.
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
   symlinkSync(join(root, 'node_modules'), join(outDir, 'node_modules'));
-  return join(outDir, 'bench/support/engine-scale-process.js');
+  return join(outDir, 'bench/support');
+}
+
+/** Runs one compiled driver with plain node; resolves with the last line it printed, parsed. */
+function runDriver<T>(driver: string, args: string[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      // BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", for profiling the bot side.
+      [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), driver, ...args],
+      { maxBuffer: 1024 * 1024 },
+      (error, stdout) =>
+        error ? reject(error) : resolve(JSON.parse(stdout.trim().split('\n').at(-1)!) as T),
+    );
+  });
 }
 
 export async function scale(streams: number, chunks: number, delayMs: number): Promise<BenchRow[]> {
-  const driver = compileScaleDriver();
+  const drivers = compileDrivers();
   const emulator = await startEmulatorProcess();
   let result: ScaleResult;
+  const floors: FloorResult[] = [];
   try {
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile(
-        process.execPath,
-        // BENCH_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", for profiling the bot side.
-        [
-          ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-          driver,
-          emulator.url,
-          emulator.token,
-          String(streams),
-          String(chunks),
-          String(delayMs),
-        ],
-        { maxBuffer: 1024 * 1024 },
-        (error, stdout) => (error ? reject(error) : resolve(stdout)),
-      );
-    });
-    result = JSON.parse(output.trim().split('\n').at(-1)!) as ScaleResult;
+    const args = [emulator.url, emulator.token, String(streams), String(chunks), String(delayMs)];
+    // The floors first, on the same emulator and the same shape: what the machine charges per chunk
+    // before any of the bot's own code runs (read against the scale row below).
+    for (const mode of ['socket', 'http']) {
+      floors.push(await runDriver<FloorResult>(join(drivers, 'read-floor-process.js'), [...args, mode]));
+    }
+    result = await runDriver<ScaleResult>(join(drivers, 'engine-scale-process.js'), args);
   } finally {
     emulator.stop();
-    rmSync(dirname(dirname(dirname(driver))), { recursive: true, force: true });
+    rmSync(dirname(dirname(drivers)), { recursive: true, force: true });
   }
   const mb = (bytes: number) => fmt(bytes / 1024 / 1024, 0);
   const perStream = (result.midRssBytes - result.baselineRssBytes) / streams;
@@ -191,6 +200,16 @@ export async function scale(streams: number, chunks: number, delayMs: number): P
       metric: 'scale: CPU time per chunk (bot process)',
       value: `${fmt(result.cpuPerChunkUs, 2)} µs`,
       target: '<= 8 µs',
+    },
+    {
+      section: 'engine',
+      metric: 'scale: floor, CPU per chunk of the raw socket reads alone (same streams, no HTTP parsing)',
+      value: `${fmt(floors[0]!.cpuPerChunkUs, 2)} µs`,
+    },
+    {
+      section: 'engine',
+      metric: 'scale: floor, CPU per chunk of undici + SSE decoding + JSON.parse alone',
+      value: `${fmt(floors[1]!.cpuPerChunkUs, 2)} µs`,
     },
     {
       section: 'engine',

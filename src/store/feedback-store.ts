@@ -20,10 +20,10 @@ interface DayIndex {
 }
 
 export class KeyvFeedbackStore implements FeedbackStore {
-  readonly #kv: KeyValueStore;
-  readonly #keys: StoreKeys;
-  readonly #retentionMs: number;
-  readonly #now: () => number;
+  private readonly kv: KeyValueStore;
+  private readonly keys: StoreKeys;
+  private readonly retentionMs: number;
+  private readonly now: () => number;
 
   constructor(
     kv: KeyValueStore,
@@ -31,47 +31,47 @@ export class KeyvFeedbackStore implements FeedbackStore {
     retentionMs = DEFAULT_FEEDBACK_RETENTION_MS,
     now: () => number = () => Date.now(),
   ) {
-    this.#kv = kv;
-    this.#keys = keys;
-    this.#retentionMs = retentionMs;
-    this.#now = now;
+    this.kv = kv;
+    this.keys = keys;
+    this.retentionMs = retentionMs;
+    this.now = now;
   }
 
   async record(record: FeedbackRecord): Promise<FeedbackWrite> {
-    const key = this.#keys.feedback(record.platform, record.messageId, record.userId);
+    const key = this.keys.feedback(record.platform, record.messageId, record.userId);
     let previous: FeedbackRecord | undefined;
-    await this.#kv.update<FeedbackRecord>(
+    await this.kv.update<FeedbackRecord>(
       key,
       (current) => {
         previous = current;
         return record;
       },
-      this.#retentionMs,
+      this.retentionMs,
     );
     // Indexed under today even when an older day names it too: that day's index may expire first.
-    await this.#kv.update<DayIndex>(
-      this.#keys.feedbackDay(utcDay(this.#now())),
+    await this.kv.update<DayIndex>(
+      this.keys.feedbackDay(utcDay(this.now())),
       (current) => {
         const keys = current?.keys ?? [];
         return keys.includes(key) ? current : { keys: [...keys, key] };
       },
-      this.#retentionMs + DAY_MS,
+      this.retentionMs + DAY_MS,
     );
     if (!previous) return 'new';
     return previous.rating === record.rating ? 'unchanged' : 'changed';
   }
 
   async list(): Promise<FeedbackRecord[]> {
-    const now = this.#now();
-    const days = Math.ceil(this.#retentionMs / DAY_MS) + 1;
+    const now = this.now();
+    const days = Math.ceil(this.retentionMs / DAY_MS) + 1;
     const seen = new Set<string>();
     const records: FeedbackRecord[] = [];
     for (let back = days; back >= 0; back -= 1) {
-      const index = await this.#kv.get<DayIndex>(this.#keys.feedbackDay(utcDay(now - back * DAY_MS)));
+      const index = await this.kv.get<DayIndex>(this.keys.feedbackDay(utcDay(now - back * DAY_MS)));
       for (const key of index?.keys ?? []) {
         if (seen.has(key)) continue;
         seen.add(key);
-        const record = await this.#kv.get<FeedbackRecord>(key);
+        const record = await this.kv.get<FeedbackRecord>(key);
         if (record) records.push(record);
       }
     }

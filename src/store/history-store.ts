@@ -35,27 +35,27 @@ export const DEFAULT_MAX_STORED_TURNS = 500;
 export const DEFAULT_HISTORY_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 
 export class KeyvHistoryStore implements HistoryStore {
-  readonly #kv: KeyValueStore;
-  readonly #keys: StoreKeys;
-  readonly #limits: HistoryLimits;
+  private readonly kv: KeyValueStore;
+  private readonly keys: StoreKeys;
+  private readonly limits: HistoryLimits;
 
   constructor(kv: KeyValueStore, keys: StoreKeys, limits: Partial<HistoryLimits> = {}) {
-    this.#kv = kv;
-    this.#keys = keys;
-    this.#limits = {
+    this.kv = kv;
+    this.keys = keys;
+    this.limits = {
       maxStoredTurns: limits.maxStoredTurns ?? DEFAULT_MAX_STORED_TURNS,
       ttlMs: limits.ttlMs ?? DEFAULT_HISTORY_TTL_MS,
     };
   }
 
   async load(key: ConversationKey): Promise<Turn[]> {
-    const stored = await this.#kv.get<StoredConversation>(this.#keys.history(conversationId(key)));
+    const stored = await this.kv.get<StoredConversation>(this.keys.history(conversationId(key)));
     return stored?.turns ?? [];
   }
 
   async append(key: ConversationKey, turns: Turn[], options: AppendOptions = {}): Promise<void> {
-    const historyKey = this.#keys.history(conversationId(key));
-    await this.#kv.update<StoredConversation>(
+    const historyKey = this.keys.history(conversationId(key));
+    await this.kv.update<StoredConversation>(
       historyKey,
       (current) => {
         let kept = current?.turns ?? [];
@@ -64,9 +64,9 @@ export class KeyvHistoryStore implements HistoryStore {
         }
         if (options.replaceLastAssistant) kept = dropLastAssistant(kept);
         const all = [...kept, ...turns];
-        return { turns: all.slice(Math.max(0, all.length - this.#limits.maxStoredTurns)) };
+        return { turns: all.slice(Math.max(0, all.length - this.limits.maxStoredTurns)) };
       },
-      this.#limits.ttlMs,
+      this.limits.ttlMs,
       options.lock ? { lock: options.lock } : {},
     );
     // Links are written after the history so a link never points at turns that were not saved.
@@ -77,19 +77,19 @@ export class KeyvHistoryStore implements HistoryStore {
   async reset(key: ConversationKey): Promise<void> {
     // Message links are left to expire: a reply to an old message then finds an empty history,
     // which is what a reset means.
-    await this.#kv.delete(this.#keys.history(conversationId(key)));
+    await this.kv.delete(this.keys.history(conversationId(key)));
   }
 
   async findByMessage(platform: PlatformName, messageId: string): Promise<ConversationKey | undefined> {
-    return this.#kv.get<ConversationKey>(this.#keys.message(platform, messageId));
+    return this.kv.get<ConversationKey>(this.keys.message(platform, messageId));
   }
 
   async linkMessage(platform: PlatformName, messageId: string, key: ConversationKey): Promise<void> {
     const { platform: p, workspace, channel, thread } = key;
-    await this.#kv.set(
-      this.#keys.message(platform, messageId),
+    await this.kv.set(
+      this.keys.message(platform, messageId),
       { platform: p, workspace, channel, thread },
-      this.#limits.ttlMs,
+      this.limits.ttlMs,
     );
   }
 }

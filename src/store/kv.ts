@@ -35,11 +35,11 @@ const MAX_UPDATE_ATTEMPTS = 50;
 
 /** A JSON value store with per-key read-modify-write. */
 export class KeyValueStore {
-  readonly #keyv: Keyv;
-  readonly #backend: string;
-  readonly #timeoutMs: number;
-  readonly #updates = new KeyedMutex();
-  readonly #atomic: AtomicWrites | undefined;
+  private readonly keyv: Keyv;
+  private readonly backend: string;
+  private readonly timeoutMs: number;
+  private readonly updates = new KeyedMutex();
+  private readonly atomic: AtomicWrites | undefined;
 
   /**
    * @param keyv a Keyv with `throwOnErrors: true` and key prefixing off (keys arrive complete).
@@ -48,30 +48,30 @@ export class KeyValueStore {
    * @param atomic for a backend shared by processes: how `update` writes atomically there.
    */
   constructor(keyv: Keyv, backend: string, timeoutMs: number, atomic?: AtomicWrites) {
-    this.#keyv = keyv;
-    this.#backend = backend;
-    this.#timeoutMs = timeoutMs;
-    this.#atomic = atomic;
+    this.keyv = keyv;
+    this.backend = backend;
+    this.timeoutMs = timeoutMs;
+    this.atomic = atomic;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
-    return guarded(this.#backend, 'a read', this.#timeoutMs, async () => {
-      const value: unknown = await this.#keyv.get(key);
+    return guarded(this.backend, 'a read', this.timeoutMs, async () => {
+      const value: unknown = await this.keyv.get(key);
       return (value ?? undefined) as T | undefined;
     });
   }
 
   /** Writes `value`; `ttlMs` undefined keeps it forever. */
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    await guarded(this.#backend, 'a write', this.#timeoutMs, async () => {
-      const ok = await this.#keyv.set(key, value, ttlMs);
+    await guarded(this.backend, 'a write', this.timeoutMs, async () => {
+      const ok = await this.keyv.set(key, value, ttlMs);
       if (ok === false) throw new Error('the write was not acknowledged');
     });
   }
 
   async delete(key: string): Promise<void> {
-    await guarded(this.#backend, 'a delete', this.#timeoutMs, async () => {
-      await this.#keyv.delete(key);
+    await guarded(this.backend, 'a delete', this.timeoutMs, async () => {
+      await this.keyv.delete(key);
     });
   }
 
@@ -88,8 +88,8 @@ export class KeyValueStore {
     options: { lock?: HeldLock } = {},
   ): Promise<T | undefined> {
     const { lock } = options;
-    return this.#updates.run(key, async () => {
-      if (this.#atomic) return this.#updateAtomically(this.#atomic, key, change, ttlMs, lock);
+    return this.updates.run(key, async () => {
+      if (this.atomic) return this.updateAtomically(this.atomic, key, change, ttlMs, lock);
       const next = change(await this.get<T>(key));
       // One process owns this backend and its locks: a lock still held now stays held until this
       // write is done, because only this holder can release it.
@@ -100,7 +100,7 @@ export class KeyValueStore {
     });
   }
 
-  async #updateAtomically<T>(
+  private async updateAtomically<T>(
     atomic: AtomicWrites,
     key: string,
     change: (current: T | undefined) => T | undefined,
@@ -116,7 +116,7 @@ export class KeyValueStore {
       if (result === 'lock_lost') throw new LockLostError();
     }
     throw new StoreUnavailableError(
-      `${this.#backend} kept changing a value during ${MAX_UPDATE_ATTEMPTS} updates`,
+      `${this.backend} kept changing a value during ${MAX_UPDATE_ATTEMPTS} updates`,
     );
   }
 
@@ -126,6 +126,6 @@ export class KeyValueStore {
   }
 
   async close(): Promise<void> {
-    await this.#keyv.disconnect();
+    await this.keyv.disconnect();
   }
 }

@@ -9,16 +9,16 @@ import type { ConversationSettings, SettingsScope, SettingsStore } from './types
 type SettingsPatch = { [K in keyof ConversationSettings]?: ConversationSettings[K] | null };
 
 export class KeyvSettingsStore implements SettingsStore {
-  readonly #kv: KeyValueStore;
-  readonly #keys: StoreKeys;
+  private readonly kv: KeyValueStore;
+  private readonly keys: StoreKeys;
 
   constructor(kv: KeyValueStore, keys: StoreKeys) {
-    this.#kv = kv;
-    this.#keys = keys;
+    this.kv = kv;
+    this.keys = keys;
   }
 
   async get(scope: SettingsScope): Promise<ConversationSettings> {
-    return (await this.#kv.get<ConversationSettings>(this.#keys.settings(scope))) ?? {};
+    return (await this.kv.get<ConversationSettings>(this.keys.settings(scope))) ?? {};
   }
 
   async resolve(scope: SettingsScope): Promise<ConversationSettings> {
@@ -35,7 +35,7 @@ export class KeyvSettingsStore implements SettingsStore {
   }
 
   async set(scope: SettingsScope, patch: SettingsPatch): Promise<void> {
-    await this.#kv.update<ConversationSettings>(this.#keys.settings(scope), (current) => {
+    await this.kv.update<ConversationSettings>(this.keys.settings(scope), (current) => {
       const next: Record<string, unknown> = { ...current };
       for (const [field, value] of Object.entries(patch)) {
         if (value === null) delete next[field];

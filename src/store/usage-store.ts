@@ -39,14 +39,14 @@ export function emptyTotals(): UsageTotals {
 
 /** Keeps totals as one JSON value per key on Keyv. */
 export class KeyvUsageCounters implements UsageCounters {
-  readonly #kv: KeyValueStore;
+  private readonly kv: KeyValueStore;
 
   constructor(kv: KeyValueStore) {
-    this.#kv = kv;
+    this.kv = kv;
   }
 
   async add(key: string, deltas: UsageTotals, ttlMs?: number): Promise<void> {
-    await this.#kv.update<UsageTotals>(
+    await this.kv.update<UsageTotals>(
       key,
       (current) => {
         const next = { ...emptyTotals(), ...current };
@@ -58,23 +58,23 @@ export class KeyvUsageCounters implements UsageCounters {
   }
 
   async read(key: string): Promise<UsageTotals> {
-    return { ...emptyTotals(), ...(await this.#kv.get<UsageTotals>(key)) };
+    return { ...emptyTotals(), ...(await this.kv.get<UsageTotals>(key)) };
   }
 }
 
 export class CountingUsageStore implements UsageStore {
-  readonly #counters: UsageCounters;
-  readonly #keys: StoreKeys;
-  readonly #conversationTtlMs: number;
+  private readonly counters: UsageCounters;
+  private readonly keys: StoreKeys;
+  private readonly conversationTtlMs: number;
 
   /**
    * @param conversationTtlMs per-conversation totals expire with the conversation's history;
    *   per-user totals are kept (they are what an operator bills or caps on).
    */
   constructor(counters: UsageCounters, keys: StoreKeys, conversationTtlMs: number) {
-    this.#counters = counters;
-    this.#keys = keys;
-    this.#conversationTtlMs = conversationTtlMs;
+    this.counters = counters;
+    this.keys = keys;
+    this.conversationTtlMs = conversationTtlMs;
   }
 
   async add(key: ConversationKey, userId: string, usage: Usage): Promise<void> {
@@ -86,21 +86,17 @@ export class CountingUsageStore implements UsageStore {
       totalTokens: wholeTokens(usage.totalTokens),
     };
     await Promise.all([
-      this.#counters.add(
-        this.#keys.usageOfConversation(conversationId(key)),
-        deltas,
-        this.#conversationTtlMs,
-      ),
-      this.#counters.add(this.#keys.usageOfUser(key.platform, userId), deltas),
+      this.counters.add(this.keys.usageOfConversation(conversationId(key)), deltas, this.conversationTtlMs),
+      this.counters.add(this.keys.usageOfUser(key.platform, userId), deltas),
     ]);
   }
 
   async forConversation(key: ConversationKey): Promise<UsageTotals> {
-    return this.#counters.read(this.#keys.usageOfConversation(conversationId(key)));
+    return this.counters.read(this.keys.usageOfConversation(conversationId(key)));
   }
 
   async forUser(platform: PlatformName, userId: string): Promise<UsageTotals> {
-    return this.#counters.read(this.#keys.usageOfUser(platform, userId));
+    return this.counters.read(this.keys.usageOfUser(platform, userId));
   }
 }
 

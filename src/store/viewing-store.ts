@@ -7,12 +7,12 @@ import type { PlatformName, ViewingContextStore } from './types.js';
 export const VIEWING_CONTEXT_TTL_MS = 24 * 60 * 60_000;
 
 export class KeyvViewingContextStore implements ViewingContextStore {
-  readonly #kv: KeyValueStore;
-  readonly #keys: StoreKeys;
+  private readonly kv: KeyValueStore;
+  private readonly keys: StoreKeys;
 
   constructor(kv: KeyValueStore, keys: StoreKeys) {
-    this.#kv = kv;
-    this.#keys = keys;
+    this.kv = kv;
+    this.keys = keys;
   }
 
   async remember(
@@ -21,13 +21,13 @@ export class KeyvViewingContextStore implements ViewingContextStore {
     userId: string,
     channel: string | undefined,
   ): Promise<void> {
-    const key = this.#keys.viewing(platform, workspace, userId);
-    if (channel === undefined) await this.#kv.delete(key);
-    else await this.#kv.set(key, { channel }, VIEWING_CONTEXT_TTL_MS);
+    const key = this.keys.viewing(platform, workspace, userId);
+    if (channel === undefined) await this.kv.delete(key);
+    else await this.kv.set(key, { channel }, VIEWING_CONTEXT_TTL_MS);
   }
 
   async channelOf(platform: PlatformName, workspace: string, userId: string): Promise<string | undefined> {
-    const stored = await this.#kv.get<{ channel?: unknown }>(this.#keys.viewing(platform, workspace, userId));
+    const stored = await this.kv.get<{ channel?: unknown }>(this.keys.viewing(platform, workspace, userId));
     return typeof stored?.channel === 'string' ? stored.channel : undefined;
   }
 }

@@ -61,7 +61,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   return new AceDataUpstreamClient(options);
 }
 
-const COMPLETIONS_PATH = '/gemini/chat/completions';
+export const COMPLETIONS_PATH = '/gemini/chat/completions';
 /**
  * A body read whole (a non-streaming completion, a gateway's JSON answer to a stream request) is
  * refused past this size: a 200,000-character answer with its reasoning fits many times over, a

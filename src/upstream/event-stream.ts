@@ -34,30 +34,30 @@ export interface EventStreamHooks {
 }
 
 export class SseEventStream implements AsyncIterableIterator<StreamEvent>, BodyConsumer {
-  readonly #body: ResponseBody;
-  readonly #hooks: EventStreamHooks;
-  readonly #decoder = new SseDecoder();
-  #queue: StreamEvent[] = [];
-  #head = 0;
-  #paused = false;
+  private readonly body: ResponseBody;
+  private readonly hooks: EventStreamHooks;
+  private readonly decoder = new SseDecoder();
+  private queue: StreamEvent[] = [];
+  private head = 0;
+  private paused = false;
   /** `[DONE]` seen: the answer is complete, whatever the socket does next. */
-  #done = false;
-  #sawEvent = false;
-  #sawContent = false;
+  private done = false;
+  private sawEvent = false;
+  private sawContent = false;
   /** The body is over (ended, failed, or given up on); no more events will come. */
-  #closed = false;
-  #failure: unknown;
+  private closed = false;
+  private failure: unknown;
   /** What the consumer is thrown, mapped once. */
-  #thrown: { error: unknown } | undefined;
-  #reported = false;
-  #graceTimer: NodeJS.Timeout | undefined;
-  #waiter:
+  private thrown: { error: unknown } | undefined;
+  private reported = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private waiter:
     | { resolve: (result: IteratorResult<StreamEvent>) => void; reject: (error: unknown) => void }
     | undefined;
 
   constructor(body: ResponseBody, hooks: EventStreamHooks) {
-    this.#body = body;
-    this.#hooks = hooks;
+    this.body = body;
+    this.hooks = hooks;
     body.attach(this);
   }
 
@@ -66,80 +66,80 @@ export class SseEventStream implements AsyncIterableIterator<StreamEvent>, BodyC
   }
 
   next(): Promise<IteratorResult<StreamEvent>> {
-    if (this.#head < this.#queue.length) return Promise.resolve(this.#take());
-    if (this.#closed) return this.#settled();
+    if (this.head < this.queue.length) return Promise.resolve(this.take());
+    if (this.closed) return this.settled();
     return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
+      this.waiter = { resolve, reject };
     });
   }
 
   /** The consumer left the loop early: close the connection, the rest is not read. */
   return(): Promise<IteratorResult<StreamEvent>> {
-    if (!this.#closed) {
-      this.#closed = true;
-      clearTimeout(this.#graceTimer);
-      this.#body.destroy();
+    if (!this.closed) {
+      this.closed = true;
+      clearTimeout(this.graceTimer);
+      this.body.destroy();
     }
-    this.#report(this.#done ? 'done' : 'stopped');
+    this.report(this.done ? 'done' : 'stopped');
     return Promise.resolve({ done: true, value: undefined });
   }
 
   /** @internal One network read. */
   data(chunk: Buffer): void {
     // Keep reading after [DONE] until the body ends, so the socket goes back to the pool.
-    if (this.#done || this.#closed) return;
+    if (this.done || this.closed) return;
     try {
-      for (const data of this.#decoder.push(chunk)) {
+      for (const data of this.decoder.push(chunk)) {
         if (data === DONE) {
-          this.#done = true;
-          this.#graceTimer = setTimeout(() => this.#body.destroy(), AFTER_DONE_GRACE_MS);
+          this.done = true;
+          this.graceTimer = setTimeout(() => this.body.destroy(), AFTER_DONE_GRACE_MS);
           break;
         }
-        this.#sawEvent = true;
-        for (const event of eventsFromChunk(data, this.#hooks.traceId)) this.#enqueue(event);
+        this.sawEvent = true;
+        for (const event of eventsFromChunk(data, this.hooks.traceId)) this.enqueue(event);
       }
     } catch (error) {
-      this.#close(error);
-      this.#body.destroy();
+      this.close(error);
+      this.body.destroy();
       return;
     }
-    if (this.#queue.length - this.#head >= HIGH_WATER_EVENTS && !this.#paused) {
-      this.#paused = true;
-      this.#body.pause();
+    if (this.queue.length - this.head >= HIGH_WATER_EVENTS && !this.paused) {
+      this.paused = true;
+      this.body.pause();
     }
-    this.#wake();
+    this.wake();
   }
 
   /** @internal The body ended. */
   end(): void {
-    clearTimeout(this.#graceTimer);
-    if (this.#closed) return;
-    if (this.#done) {
-      this.#close(undefined);
+    clearTimeout(this.graceTimer);
+    if (this.closed) return;
+    if (this.done) {
+      this.close(undefined);
       return;
     }
     try {
-      this.#finishWithoutDone();
+      this.finishWithoutDone();
     } catch (error) {
-      this.#close(error);
+      this.close(error);
     }
   }
 
   /** @internal The transport failed (or was aborted, or destroyed by us). */
   error(error: Error): void {
-    clearTimeout(this.#graceTimer);
-    if (this.#closed) return;
+    clearTimeout(this.graceTimer);
+    if (this.closed) return;
     // The answer was complete; what happened to the bytes after [DONE] does not matter.
-    this.#close(this.#done ? undefined : error);
+    this.close(this.done ? undefined : error);
   }
 
   /**
    * The body ended without a `[DONE]` followed by a blank line. A last `data: [DONE]` without its
    * blank line still completes the stream; anything else means the stream was cut.
    */
-  #finishWithoutDone(): void {
-    const { contentType, traceId, statusCode } = this.#hooks;
-    if (!this.#sawEvent && !contentType.includes('text/event-stream')) {
+  private finishWithoutDone(): void {
+    const { contentType, traceId, statusCode } = this.hooks;
+    if (!this.sawEvent && !contentType.includes('text/event-stream')) {
       // A proxy's HTML page with status 200, say: not a cut stream but not the API either.
       throw new UpstreamError(
         'bad_response',
@@ -147,10 +147,10 @@ export class SseEventStream implements AsyncIterableIterator<StreamEvent>, BodyC
         { status: statusCode, traceId },
       );
     }
-    for (const data of this.#decoder.end()) {
+    for (const data of this.decoder.end()) {
       if (data === DONE) {
-        this.#done = true;
-        this.#close(undefined);
+        this.done = true;
+        this.close(undefined);
         return;
       }
       let events: StreamEvent[];
@@ -161,66 +161,66 @@ export class SseEventStream implements AsyncIterableIterator<StreamEvent>, BodyC
         if (error instanceof UpstreamError && error.code === 'bad_response') break;
         throw error;
       }
-      for (const event of events) this.#enqueue(event);
+      for (const event of events) this.enqueue(event);
     }
     throw new UpstreamError('stream_cut', 'The upstream stream ended before data: [DONE]', { traceId });
   }
 
-  #enqueue(event: StreamEvent): void {
-    if (event.type === 'content' && !this.#sawContent) {
-      this.#sawContent = true;
-      this.#hooks.firstContent();
+  private enqueue(event: StreamEvent): void {
+    if (event.type === 'content' && !this.sawContent) {
+      this.sawContent = true;
+      this.hooks.firstContent();
     }
-    this.#queue.push(event);
+    this.queue.push(event);
   }
 
-  #take(): IteratorResult<StreamEvent> {
-    const value = this.#queue[this.#head]!;
-    this.#head += 1;
-    if (this.#head === this.#queue.length) {
+  private take(): IteratorResult<StreamEvent> {
+    const value = this.queue[this.head]!;
+    this.head += 1;
+    if (this.head === this.queue.length) {
       // Reuse the array: most reads carry one event, so it stays at length one.
-      this.#queue.length = 0;
-      this.#head = 0;
-      if (this.#paused) {
-        this.#paused = false;
-        this.#body.resume();
+      this.queue.length = 0;
+      this.head = 0;
+      if (this.paused) {
+        this.paused = false;
+        this.body.resume();
       }
     }
     return { done: false, value };
   }
 
-  #close(failure: unknown): void {
-    this.#closed = true;
-    this.#failure = failure;
-    this.#wake();
+  private close(failure: unknown): void {
+    this.closed = true;
+    this.failure = failure;
+    this.wake();
   }
 
-  #wake(): void {
-    const waiter = this.#waiter;
+  private wake(): void {
+    const waiter = this.waiter;
     if (waiter === undefined) return;
-    if (this.#head < this.#queue.length) {
-      this.#waiter = undefined;
-      waiter.resolve(this.#take());
-    } else if (this.#closed) {
-      this.#waiter = undefined;
-      this.#settled().then(waiter.resolve, waiter.reject);
+    if (this.head < this.queue.length) {
+      this.waiter = undefined;
+      waiter.resolve(this.take());
+    } else if (this.closed) {
+      this.waiter = undefined;
+      this.settled().then(waiter.resolve, waiter.reject);
     }
   }
 
   /** Every queued event was taken and the body is over: complete, or throw what went wrong. */
-  #settled(): Promise<IteratorResult<StreamEvent>> {
-    if (this.#done && this.#failure === undefined) {
-      this.#report('done');
+  private settled(): Promise<IteratorResult<StreamEvent>> {
+    if (this.done && this.failure === undefined) {
+      this.report('done');
       return Promise.resolve({ done: true, value: undefined });
     }
-    this.#thrown ??= { error: this.#hooks.settle(this.#failure) };
-    this.#report('error');
-    return Promise.reject(this.#thrown.error);
+    this.thrown ??= { error: this.hooks.settle(this.failure) };
+    this.report('error');
+    return Promise.reject(this.thrown.error);
   }
 
-  #report(outcome: 'done' | 'error' | 'stopped'): void {
-    if (this.#reported) return;
-    this.#reported = true;
-    this.#hooks.finished(outcome);
+  private report(outcome: 'done' | 'error' | 'stopped'): void {
+    if (this.reported) return;
+    this.reported = true;
+    this.hooks.finished(outcome);
   }
 }

@@ -31,42 +31,42 @@ const HELD_READS_BEFORE_PAUSE = 16;
 
 /** A response body: reads held until a consumer attaches, then handed to it one by one. */
 export class ResponseBody implements AsyncIterable<Buffer> {
-  #held: Buffer[] = [];
-  #consumer: BodyConsumer | undefined;
-  #ended = false;
-  #failure: Error | undefined;
-  #controller: Dispatcher.DispatchController;
-  #onSettled: () => void;
+  private held: Buffer[] = [];
+  private consumer: BodyConsumer | undefined;
+  private ended = false;
+  private failure: Error | undefined;
+  private controller: Dispatcher.DispatchController;
+  private onSettled: () => void;
 
   constructor(controller: Dispatcher.DispatchController, onSettled: () => void) {
-    this.#controller = controller;
-    this.#onSettled = onSettled;
+    this.controller = controller;
+    this.onSettled = onSettled;
   }
 
   /** Hands every read (held ones first), then the end or the error, to `consumer`. Once. */
   attach(consumer: BodyConsumer): void {
-    this.#consumer = consumer;
-    const held = this.#held;
-    this.#held = [];
+    this.consumer = consumer;
+    const held = this.held;
+    this.held = [];
     for (const chunk of held) consumer.data(chunk);
-    if (this.#failure) consumer.error(this.#failure);
-    else if (this.#ended) consumer.end();
+    if (this.failure) consumer.error(this.failure);
+    else if (this.ended) consumer.end();
     else this.resume();
   }
 
   /** Stops reading the socket until `resume` (back-pressure from a slow consumer). */
   pause(): void {
-    this.#controller.pause();
+    this.controller.pause();
   }
 
   resume(): void {
-    this.#controller.resume();
+    this.controller.resume();
   }
 
   /** Closes the connection; the consumer hears `reason` (if it has not ended yet). */
   destroy(reason: Error = new Error('the response body was discarded')): void {
-    if (this.#ended || this.#failure) return;
-    this.#controller.abort(reason);
+    if (this.ended || this.failure) return;
+    this.controller.abort(reason);
   }
 
   /** Reads the body as async chunks (small bodies: errors, whole JSON answers). */
@@ -114,27 +114,27 @@ export class ResponseBody implements AsyncIterable<Buffer> {
 
   /** @internal undici's side. */
   push(chunk: Buffer): void {
-    if (this.#consumer) {
-      this.#consumer.data(chunk);
+    if (this.consumer) {
+      this.consumer.data(chunk);
       return;
     }
-    this.#held.push(chunk);
-    if (this.#held.length >= HELD_READS_BEFORE_PAUSE) this.pause();
+    this.held.push(chunk);
+    if (this.held.length >= HELD_READS_BEFORE_PAUSE) this.pause();
   }
 
   /** @internal */
   finish(): void {
-    this.#ended = true;
-    this.#onSettled();
-    this.#consumer?.end();
+    this.ended = true;
+    this.onSettled();
+    this.consumer?.end();
   }
 
   /** @internal */
   fail(error: Error): void {
-    if (this.#ended || this.#failure) return;
-    this.#failure = error;
-    this.#onSettled();
-    this.#consumer?.error(error);
+    if (this.ended || this.failure) return;
+    this.failure = error;
+    this.onSettled();
+    this.consumer?.error(error);
   }
 }
 

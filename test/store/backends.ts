@@ -19,8 +19,8 @@ export const BACKENDS: BackendName[] = ['memory', 'sqlite', 'redis'];
 /** Opens stores of one backend under one unique prefix and cleans everything up afterwards. */
 export class BackendFixture {
   readonly prefix = `test-${randomUUID().slice(0, 8)}`;
-  readonly #opened: Store[] = [];
-  #dir: string | undefined;
+  private readonly opened: Store[] = [];
+  private dir: string | undefined;
 
   constructor(readonly backend: BackendName) {}
 
@@ -28,22 +28,22 @@ export class BackendFixture {
   async url(): Promise<string> {
     if (this.backend === 'memory') return 'memory://';
     if (this.backend === 'redis') return REDIS_URL;
-    this.#dir ??= await mkdtemp(join(tmpdir(), 'gcb-store-'));
-    return `sqlite://${join(this.#dir, 'nested', 'bot.sqlite')}`;
+    this.dir ??= await mkdtemp(join(tmpdir(), 'gcb-store-'));
+    return `sqlite://${join(this.dir, 'nested', 'bot.sqlite')}`;
   }
 
   async open(options: Partial<CreateStoreOptions> = {}): Promise<Store> {
     const store = await createStore({ url: await this.url(), prefix: this.prefix, ...options });
-    this.#opened.push(store);
+    this.opened.push(store);
     return store;
   }
 
   /** Closes every store opened here, deletes the prefix's Redis keys and the temp directory. */
   async cleanup(): Promise<void> {
-    await Promise.all(this.#opened.map((store) => store.close()));
+    await Promise.all(this.opened.map((store) => store.close()));
     // `prefix*`, not `prefix:*`: a test may open a second prefix derived from this one.
     if (this.backend === 'redis') await deleteRedisKeys(`${this.prefix}*`);
-    if (this.#dir) await rm(this.#dir, { recursive: true, force: true });
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -6,9 +6,9 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpProxy {
-  #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
-  #port = 0;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private listeningPort = 0;
 
   constructor(
     private readonly targetPort: number,
@@ -16,7 +16,7 @@ export class TcpProxy {
   ) {}
 
   get port(): number {
-    return this.#port;
+    return this.listeningPort;
   }
 
   /** Listens on the previous port (or a free one the first time). */
@@ -24,8 +24,8 @@ export class TcpProxy {
     const server = createServer((client) => {
       const upstream = createConnection(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
       client.pipe(upstream).pipe(client);
@@ -34,11 +34,11 @@ export class TcpProxy {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.#port, '127.0.0.1', () => resolve());
+      server.listen(this.port, '127.0.0.1', () => resolve());
     });
     const address = server.address();
-    if (address && typeof address === 'object') this.#port = address.port;
-    this.#server = server;
+    if (address && typeof address === 'object') this.listeningPort = address.port;
+    this.server = server;
   }
 
   /**
@@ -46,7 +46,7 @@ export class TcpProxy {
    * process, lost packets) whose sockets never close.
    */
   freeze(): void {
-    for (const socket of this.#sockets) {
+    for (const socket of this.sockets) {
       socket.unpipe();
       socket.pause();
     }
@@ -54,10 +54,10 @@ export class TcpProxy {
 
   /** Stops listening and cuts every open connection, as a crashed server would. */
   async stop(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    this.#sockets.clear();
-    const server = this.#server;
-    this.#server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    const server = this.server;
+    this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

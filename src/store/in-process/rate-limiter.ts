@@ -6,28 +6,28 @@
 import type { RateLimitDecision, RateLimiter } from '../types.js';
 
 export class InProcessRateLimiter implements RateLimiter {
-  readonly #hits = new Map<string, number[]>();
+  private readonly hits = new Map<string, number[]>();
 
   async hit(id: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     if (limit <= 0) return { allowed: true, retryAfterMs: 0 };
     const now = Date.now();
-    const recent = (this.#hits.get(id) ?? []).filter((at) => at > now - windowMs);
+    const recent = (this.hits.get(id) ?? []).filter((at) => at > now - windowMs);
     if (recent.length >= limit) {
-      this.#hits.set(id, recent);
+      this.hits.set(id, recent);
       // The oldest hit inside the window is the next to leave it.
       return { allowed: false, retryAfterMs: Math.max(1, recent[0]! + windowMs - now) };
     }
     recent.push(now);
-    this.#hits.set(id, recent);
-    this.#forgetIdle(now, windowMs);
+    this.hits.set(id, recent);
+    this.forgetIdle(now, windowMs);
     return { allowed: true, retryAfterMs: 0 };
   }
 
   /** Drops ids whose every hit left the window, so idle users cost nothing. */
-  #forgetIdle(now: number, windowMs: number): void {
-    if (this.#hits.size < 10_000) return;
-    for (const [id, hits] of this.#hits) {
-      if (hits.every((at) => at <= now - windowMs)) this.#hits.delete(id);
+  private forgetIdle(now: number, windowMs: number): void {
+    if (this.hits.size < 10_000) return;
+    for (const [id, hits] of this.hits) {
+      if (hits.every((at) => at <= now - windowMs)) this.hits.delete(id);
     }
   }
 }

@@ -5,10 +5,10 @@
 import type { StopRequest, StopSignals } from '../types.js';
 
 export class InProcessStopSignals implements StopSignals {
-  readonly #listeners = new Set<(request: StopRequest) => void>();
+  private readonly listeners = new Set<(request: StopRequest) => void>();
 
   async publish(request: StopRequest): Promise<void> {
-    for (const listener of [...this.#listeners]) {
+    for (const listener of [...this.listeners]) {
       try {
         listener(request);
       } catch {
@@ -18,9 +18,9 @@ export class InProcessStopSignals implements StopSignals {
   }
 
   subscribe(listener: (request: StopRequest) => void): () => void {
-    this.#listeners.add(listener);
+    this.listeners.add(listener);
     return () => {
-      this.#listeners.delete(listener);
+      this.listeners.delete(listener);
     };
   }
 }

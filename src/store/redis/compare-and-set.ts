@@ -13,14 +13,14 @@ import { GUARDED_COMPARE_AND_SET } from './scripts.js';
 const RESULTS: Record<string, CompareAndSetResult> = { '1': 'written', '0': 'changed', '-1': 'lock_lost' };
 
 export class RedisCompareAndSet implements AtomicWrites {
-  readonly #redis: RedisConnection;
+  private readonly redis: RedisConnection;
 
   constructor(redis: RedisConnection) {
-    this.#redis = redis;
+    this.redis = redis;
   }
 
   async read(key: string): Promise<string | undefined> {
-    const text = await this.#redis.run('a read', (client) => client.get(key));
+    const text = await this.redis.run('a read', (client) => client.get(key));
     return text ?? undefined;
   }
 
@@ -32,7 +32,7 @@ export class RedisCompareAndSet implements AtomicWrites {
     fence: LockFence | undefined,
   ): Promise<CompareAndSetResult> {
     const keys = fence ? [key, fence.key] : [key];
-    const result = await this.#redis.script('a guarded write', GUARDED_COMPARE_AND_SET, keys, [
+    const result = await this.redis.script('a guarded write', GUARDED_COMPARE_AND_SET, keys, [
       expected === undefined ? '' : sha1(expected),
       next ?? '',
       ttlMs ? ttlMs : '',

@@ -36,12 +36,12 @@ export interface Subscription {
 export class RedisConnection {
   readonly client: RedisClient;
   readonly backend: string;
-  readonly #operationTimeoutMs: number;
+  private readonly operationTimeoutMs: number;
 
   private constructor(client: RedisClient, backend: string, operationTimeoutMs: number) {
     this.client = client;
     this.backend = backend;
-    this.#operationTimeoutMs = operationTimeoutMs;
+    this.operationTimeoutMs = operationTimeoutMs;
   }
 
   /** Connects or rejects with `StoreUnavailableError` within about `connectTimeoutMs`. */
@@ -84,7 +84,7 @@ export class RedisConnection {
 
   /** Runs one command (or a few) bounded in time; failures become `StoreUnavailableError`. */
   async run<T>(what: string, operation: (client: RedisClient) => Promise<T>): Promise<T> {
-    return guarded(this.backend, what, this.#operationTimeoutMs, () => operation(this.client));
+    return guarded(this.backend, what, this.operationTimeoutMs, () => operation(this.client));
   }
 
   /** Evaluates a Lua script by body (cached by Redis; EVALSHA would save bytes, not round trips). */
@@ -101,7 +101,7 @@ export class RedisConnection {
     // Without a listener an 'error' event would crash the process; the main connection logs outages.
     subscriber.on('error', () => undefined);
     try {
-      await guarded(this.backend, 'a subscription', this.#operationTimeoutMs, async () => {
+      await guarded(this.backend, 'a subscription', this.operationTimeoutMs, async () => {
         await subscriber.connect();
         await subscriber.subscribe(channel, onMessage);
       });
@@ -112,7 +112,7 @@ export class RedisConnection {
     return {
       close: async () => {
         try {
-          await guarded(this.backend, 'close', this.#operationTimeoutMs, () => subscriber.close());
+          await guarded(this.backend, 'close', this.operationTimeoutMs, () => subscriber.close());
         } catch {
           destroyQuietly(subscriber);
         }
@@ -128,7 +128,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (!this.client.isOpen) return;
     try {
-      await guarded(this.backend, 'close', this.#operationTimeoutMs, () => this.client.close());
+      await guarded(this.backend, 'close', this.operationTimeoutMs, () => this.client.close());
     } catch (error) {
       destroyQuietly(this.client);
       if (!(error instanceof StoreUnavailableError)) throw toStoreUnavailable(this.backend, 'close', error);

@@ -7,17 +7,17 @@ import type { Deduplicator } from '../types.js';
 import type { RedisConnection } from './connection.js';
 
 export class RedisDeduplicator implements Deduplicator {
-  readonly #redis: RedisConnection;
-  readonly #keys: StoreKeys;
+  private readonly redis: RedisConnection;
+  private readonly keys: StoreKeys;
 
   constructor(redis: RedisConnection, keys: StoreKeys) {
-    this.#redis = redis;
-    this.#keys = keys;
+    this.redis = redis;
+    this.keys = keys;
   }
 
   async claim(id: string, ttlMs: number): Promise<boolean> {
-    const reply = await this.#redis.run('a de-duplication claim', (client) =>
-      client.set(this.#keys.dedupe(id), '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
+    const reply = await this.redis.run('a de-duplication claim', (client) =>
+      client.set(this.keys.dedupe(id), '1', { condition: 'NX', expiration: { type: 'PX', value: ttlMs } }),
     );
     return reply === 'OK';
   }

@@ -10,20 +10,20 @@ import { RATE_HIT } from './scripts.js';
 
 /** Sliding-window limit on a sorted set of hit times, checked and recorded atomically in Lua. */
 export class RedisRateLimiter implements RateLimiter {
-  readonly #redis: RedisConnection;
-  readonly #keys: StoreKeys;
+  private readonly redis: RedisConnection;
+  private readonly keys: StoreKeys;
 
   constructor(redis: RedisConnection, keys: StoreKeys) {
-    this.#redis = redis;
-    this.#keys = keys;
+    this.redis = redis;
+    this.keys = keys;
   }
 
   async hit(id: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     if (limit <= 0) return { allowed: true, retryAfterMs: 0 };
-    const reply = (await this.#redis.script(
+    const reply = (await this.redis.script(
       'a rate-limit check',
       RATE_HIT,
-      [this.#keys.rate(id)],
+      [this.keys.rate(id)],
       [limit, windowMs, randomUUID()],
     )) as [number, number];
     return { allowed: reply[0] === 1, retryAfterMs: Number(reply[1]) };

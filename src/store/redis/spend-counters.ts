@@ -8,20 +8,20 @@ import type { SpendCounterRef, SpendCounters } from '../types.js';
 import type { RedisConnection } from './connection.js';
 
 export class RedisSpendCounters implements SpendCounters {
-  readonly #redis: RedisConnection;
-  readonly #keys: StoreKeys;
+  private readonly redis: RedisConnection;
+  private readonly keys: StoreKeys;
 
   constructor(redis: RedisConnection, keys: StoreKeys) {
-    this.#redis = redis;
-    this.#keys = keys;
+    this.redis = redis;
+    this.keys = keys;
   }
 
   async add(counters: readonly SpendCounterRef[], tokens: number): Promise<number[]> {
     if (counters.length === 0) return [];
-    const replies = await this.#redis.run('a spend update', async (client) => {
+    const replies = await this.redis.run('a spend update', async (client) => {
       const transaction = client.multi();
       for (const counter of counters) {
-        const key = this.#keys.spend(counter.id);
+        const key = this.keys.spend(counter.id);
         transaction.incrBy(key, tokens);
         transaction.pExpireAt(key, counter.expiresAt);
       }
@@ -33,8 +33,8 @@ export class RedisSpendCounters implements SpendCounters {
 
   async read(ids: readonly string[]): Promise<number[]> {
     if (ids.length === 0) return [];
-    const values = await this.#redis.run('a spend read', (client) =>
-      client.mGet(ids.map((id) => this.#keys.spend(id))),
+    const values = await this.redis.run('a spend read', (client) =>
+      client.mGet(ids.map((id) => this.keys.spend(id))),
     );
     return values.map((value) => (value === null ? 0 : Number(value) || 0));
   }

@@ -8,17 +8,17 @@ import type { StopRequest, StopSignals } from '../types.js';
 import type { RedisConnection, Subscription } from './connection.js';
 
 export class RedisStopSignals implements StopSignals {
-  readonly #redis: RedisConnection;
-  readonly #channel: string;
-  readonly #subscription: Subscription;
-  readonly #listeners = new Set<(request: StopRequest) => void>();
-  readonly #logger: Logger | undefined;
+  private readonly redis: RedisConnection;
+  private readonly channel: string;
+  private readonly subscription: Subscription;
+  private readonly listeners = new Set<(request: StopRequest) => void>();
+  private readonly logger: Logger | undefined;
 
   private constructor(redis: RedisConnection, channel: string, subscription: Subscription, logger?: Logger) {
-    this.#redis = redis;
-    this.#channel = channel;
-    this.#subscription = subscription;
-    this.#logger = logger;
+    this.redis = redis;
+    this.channel = channel;
+    this.subscription = subscription;
+    this.logger = logger;
   }
 
   /** Subscribes to `channel`; rejects with `StoreUnavailableError` when Redis cannot be reached. */
@@ -30,21 +30,19 @@ export class RedisStopSignals implements StopSignals {
   }
 
   async publish(request: StopRequest): Promise<void> {
-    await this.#redis.run('a stop request', (client) =>
-      client.publish(this.#channel, JSON.stringify(request)),
-    );
+    await this.redis.run('a stop request', (client) => client.publish(this.channel, JSON.stringify(request)));
   }
 
   subscribe(listener: (request: StopRequest) => void): () => void {
-    this.#listeners.add(listener);
+    this.listeners.add(listener);
     return () => {
-      this.#listeners.delete(listener);
+      this.listeners.delete(listener);
     };
   }
 
   async close(): Promise<void> {
-    this.#listeners.clear();
-    await this.#subscription.close();
+    this.listeners.clear();
+    await this.subscription.close();
   }
 
   private dispatch(message: string): void {
@@ -52,15 +50,15 @@ export class RedisStopSignals implements StopSignals {
     try {
       request = JSON.parse(message) as StopRequest;
     } catch {
-      this.#logger?.warn({ channel: this.#channel }, 'unreadable stop request ignored');
+      this.logger?.warn({ channel: this.channel }, 'unreadable stop request ignored');
       return;
     }
     if (typeof request?.conversation !== 'string' || typeof request.origin !== 'string') return;
-    for (const listener of [...this.#listeners]) {
+    for (const listener of [...this.listeners]) {
       try {
         listener(request);
       } catch (err) {
-        this.#logger?.warn({ err }, 'a stop request listener failed');
+        this.logger?.warn({ err }, 'a stop request listener failed');
       }
     }
   }

@@ -8,14 +8,14 @@ import { emptyTotals, USAGE_FIELDS, type UsageCounters } from '../usage-store.js
 import type { RedisConnection } from './connection.js';
 
 export class RedisUsageCounters implements UsageCounters {
-  readonly #redis: RedisConnection;
+  private readonly redis: RedisConnection;
 
   constructor(redis: RedisConnection) {
-    this.#redis = redis;
+    this.redis = redis;
   }
 
   async add(key: string, deltas: UsageTotals, ttlMs?: number): Promise<void> {
-    await this.#redis.run('a usage update', async (client) => {
+    await this.redis.run('a usage update', async (client) => {
       const transaction = client.multi();
       for (const field of USAGE_FIELDS) transaction.hIncrBy(key, field, deltas[field]);
       if (ttlMs !== undefined) transaction.pExpire(key, ttlMs);
@@ -24,7 +24,7 @@ export class RedisUsageCounters implements UsageCounters {
   }
 
   async read(key: string): Promise<UsageTotals> {
-    const stored = await this.#redis.run('a usage read', (client) => client.hGetAll(key));
+    const stored = await this.redis.run('a usage read', (client) => client.hGetAll(key));
     const totals = emptyTotals();
     for (const field of USAGE_FIELDS) {
       const value = Number((stored as Record<string, string>)[field]);
