@@ -115,9 +115,20 @@ export class SlackUpdateSink implements ReplySink {
     }
   }
 
-  /** Takes over a message posted another way (a finished native stream): it gets the buttons from now on. */
-  adopt(ts: string): void {
+  /**
+   * Takes over a message posted another way (a finished native stream): it gets the buttons from
+   * now on. `shown` is what it shows when known, so its buttons can go once a later part follows.
+   */
+  adopt(ts: string, shown?: { text: string; phase: ReplyPhase }): void {
     if (!this.posted.includes(ts)) this.posted.push(ts);
+    if (shown) this.newest = { ts, ...shown };
+  }
+
+  /** A later part was posted another way (a new native stream): the newest known part loses its buttons. */
+  async retireNewest(): Promise<void> {
+    const previous = this.newest;
+    this.newest = undefined;
+    if (previous) await this.clearButtons(previous);
   }
 
   async notice(text: string): Promise<void> {

@@ -123,8 +123,6 @@ describeSinkContract({
 
 describeSinkContract({
   name: 'Slack native streaming (SlackNativeStreamSink)',
-  // Bug: a finished earlier part keeps Regenerate and 👍/👎 once the next part is posted.
-  knownGaps: ['phase-on-last-message-only'],
   async create() {
     const place = freshPlace();
     const sink = new SlackNativeStreamSink(targetIn(place), {
