@@ -61,15 +61,7 @@ export interface SinkContractSubject {
    * ended (a private answer whose messages cannot be edited). Default true.
    */
   showsWhileStreaming?: boolean;
-  /**
-   * Contract cases this sink is known to fail today, each written down as a bug: the case then runs
-   * as `it.fails`, so the suite stays green and turns red the day the sink is fixed (drop the gap).
-   */
-  knownGaps?: KnownGap[];
 }
-
-/** The cases a subject may declare it fails (see `knownGaps`). */
-export type KnownGap = 'phase-on-last-message-only';
 
 /** Paragraphs of plain words, exactly `length` characters: nothing a platform formats, guards or trims. */
 export function plainText(length: number, seed = 'word'): string {
@@ -98,7 +90,6 @@ const ENDING_LINE: Record<ReplyPhase, string | undefined> = {
 /** Registers the contract's cases for one sink. */
 export function describeSinkContract(subject: SinkContractSubject): void {
   const showsWhileStreaming = subject.showsWhileStreaming ?? true;
-  const knownGaps = new Set(subject.knownGaps ?? []);
   let open: SinkHarness[] = [];
 
   async function create(): Promise<SinkHarness> {
@@ -301,20 +292,16 @@ export function describeSinkContract(subject: SinkContractSubject): void {
 
     // The renderer sends a finished earlier part as `done`, like the last one: only the sink can
     // take Stop/Regenerate (and the rating buttons) off a part once a later part is posted.
-    const lastOnly = knownGaps.has('phase-on-last-message-only') ? it.fails : it;
-    lastOnly(
-      'shows the phase on the reply’s last message only: an earlier part loses its buttons',
-      async () => {
-        const harness = await create();
-        const first = await harness.sink.post('The first part', 'streaming');
-        await harness.sink.edit(first, 'The first part.', 'done');
-        const second = await harness.sink.post('The second part', 'streaming');
-        await harness.sink.edit(second, 'The second part.', 'done');
-        await endReply(harness);
-        const messages = await shown(harness);
-        if (messages[0]?.phase === undefined) return;
-        expect(messages.map((m) => m.phase)).toEqual(['none', 'ended']);
-      },
-    );
+    it('shows the phase on the reply’s last message only: an earlier part loses its buttons', async () => {
+      const harness = await create();
+      const first = await harness.sink.post('The first part', 'streaming');
+      await harness.sink.edit(first, 'The first part.', 'done');
+      const second = await harness.sink.post('The second part', 'streaming');
+      await harness.sink.edit(second, 'The second part.', 'done');
+      await endReply(harness);
+      const messages = await shown(harness);
+      if (messages[0]?.phase === undefined) return;
+      expect(messages.map((m) => m.phase)).toEqual(['none', 'ended']);
+    });
   });
 }

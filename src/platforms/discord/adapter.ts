@@ -179,7 +179,7 @@ export class DiscordAdapter {
 
     const refusal = await this.runner.refusal(this.accessFacts(message));
     if (refusal) {
-      await this.replyInline(message, refusal.message);
+      await this.replyInline(message, describeError(refusal));
       return;
     }
     const prompt = this.promptOf(message);
@@ -403,7 +403,7 @@ export class DiscordAdapter {
       isDm: !interaction.inGuild(),
     });
     if (refusal) {
-      await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
+      await interaction.reply({ content: describeError(refusal), flags: MessageFlags.Ephemeral });
       return false;
     }
     if (control && !(await this.commands.mayControl(interaction, key))) {

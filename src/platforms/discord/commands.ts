@@ -110,7 +110,7 @@ export class DiscordCommands {
       isDm: !interaction.inGuild(),
     });
     if (refusal && interaction.commandName !== 'help') {
-      await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
+      await interaction.reply({ content: describeError(refusal), flags: MessageFlags.Ephemeral });
       return;
     }
     try {

@@ -16,6 +16,7 @@ import {
 } from 'discord.js';
 import type { Config } from '../../config.js';
 import type { ConversationEngineApi } from '../../engine/conversation-engine-api.js';
+import { describeError } from '../../engine/describe-error.js';
 import type { IncomingTurn } from '../../engine/types.js';
 import type { Logger } from '../../log.js';
 import type { AttachmentRef, ConversationKey } from '../../store/types.js';
@@ -82,7 +83,7 @@ export class DiscordMessageCommands {
 
   async handle(interaction: MessageContextMenuCommandInteraction): Promise<void> {
     const refusal = await refusalFor(this.options.runner, interaction);
-    if (refusal) return this.privately(interaction, refusal.message);
+    if (refusal) return this.privately(interaction, describeError(refusal));
     const target = this.targetOf(interaction);
     switch (interaction.commandName) {
       case MESSAGE_COMMAND.explain:
@@ -106,7 +107,7 @@ export class DiscordMessageCommands {
   async onModalSubmit(interaction: ModalSubmitInteraction): Promise<void> {
     if (!interaction.customId.startsWith(ASK_MODAL_PREFIX)) return;
     const refusal = await refusalFor(this.options.runner, interaction);
-    if (refusal) return this.privately(interaction, refusal.message);
+    if (refusal) return this.privately(interaction, describeError(refusal));
     const commandId = interaction.customId.slice(ASK_MODAL_PREFIX.length);
     const waiting = this.pending.get(commandId);
     this.pending.delete(commandId);

@@ -13,6 +13,7 @@ import {
   ComponentType,
   MessageFlags,
 } from 'discord.js';
+import { describeError } from '../../engine/describe-error.js';
 import { splitMessage } from '../../engine/split.js';
 import type { ReplyPhase } from '../../engine/types.js';
 import type { ConversationKey, HistoryStore, Turn } from '../../store/types.js';
@@ -85,7 +86,7 @@ export async function shareAnswer(
 ): Promise<void> {
   const refusal = await refusalFor(deps.runner, interaction);
   if (refusal) {
-    await interaction.reply({ content: refusal.message, flags: MessageFlags.Ephemeral });
+    await interaction.reply({ content: describeError(refusal), flags: MessageFlags.Ephemeral });
     return;
   }
   const history = await deps.history.load(key);

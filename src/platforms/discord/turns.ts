@@ -161,9 +161,4 @@ export class DiscordTurnRunner {
   runningFor(messageId: string): RunningTurn | undefined {
     return this.running.get(messageId);
   }
-
-  /** How many turns are being answered now. */
-  get size(): number {
-    return new Set(this.running.values()).size;
-  }
 }

@@ -212,7 +212,7 @@ export class SlackAdapter {
       isDm: key.channel.startsWith('D'),
     });
     if (refusal) {
-      await tell(refusal.message);
+      await tell(describeError(refusal));
       return false;
     }
     try {
@@ -276,7 +276,7 @@ export class SlackAdapter {
       isDm: who.isDm,
     });
     if (refusal) {
-      await replies.tellPrivately(channel, turn.author.id, threadTs, refusal.message);
+      await replies.tellPrivately(channel, turn.author.id, threadTs, describeError(refusal));
       return;
     }
     await replies.answer(turn, {

@@ -42,7 +42,7 @@ export async function rateFromAction(
     channelIds: [channel],
     isDm: channel.startsWith('D'),
   });
-  if (refusal) return tell(refusal.message);
+  if (refusal) return tell(describeError(refusal));
   try {
     const write = await deps.engine.rateAnswer({
       platform: 'slack',

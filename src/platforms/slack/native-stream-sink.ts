@@ -127,6 +127,8 @@ export class SlackNativeStreamSink implements ReplySink {
       const ts = await this.startStream(initial, task);
       if (task) this.thinking = 'open';
       this.messages.set(ts, { ts, mode: 'stream', appended: initial, startedAt: this.now() });
+      // A continuation: the part before it loses its Regenerate and 👍/👎.
+      await this.fallback.retireNewest();
       return ts;
     } catch (error) {
       if (rateLimitRetryMs(error) !== undefined) throw asSinkError(error);
@@ -298,7 +300,7 @@ export class SlackNativeStreamSink implements ReplySink {
       throw asSinkError(error);
     }
     message.mode = 'update';
-    this.fallback.adopt(message.ts);
+    this.fallback.adopt(message.ts, { text, phase });
   }
 
   /** The new text does not extend the stream: end the stream and show the text with chat.update. */

@@ -45,6 +45,8 @@ export class SlackUpdateSink implements ReplySink {
   };
   /** Messages of this reply, in order; only the newest one carries the buttons. */
   private readonly posted: string[] = [];
+  /** What the newest message shows now, so its buttons can be taken off when a part follows it. */
+  private newest: { ts: string; text: string; phase: ReplyPhase } | undefined;
 
   constructor(
     private readonly target: ReplyTarget,
@@ -62,10 +64,32 @@ export class SlackUpdateSink implements ReplySink {
         unfurl_media: false,
       });
       const ts = result.ts!;
+      const previous = this.newest;
       this.posted.push(ts);
+      this.newest = { ts, text, phase };
+      if (previous) await this.clearButtons(previous);
       return ts;
     } catch (error) {
       throw asSinkError(error);
+    }
+  }
+
+  /**
+   * The renderer finishes a message (phase `done`) before it posts the continuation, so that
+   * message showed Regenerate and 👍/👎 for a moment; once it is no longer the last, they go.
+   * Best effort: a failure leaves extra buttons, never a wrong text.
+   */
+  private async clearButtons(message: { ts: string; text: string; phase: ReplyPhase }): Promise<void> {
+    try {
+      await this.updateBudget.take(this.target.key.workspace);
+      await this.target.client.chat.update({
+        channel: this.target.channel,
+        ts: message.ts,
+        text: notificationText(message.text),
+        blocks: replyBlocks(message.text, message.phase, this.target.key, false, [], this.target.logger),
+      });
+    } catch (err) {
+      this.target.logger.debug({ err }, 'could not clear the buttons of an earlier reply message');
     }
   }
 
@@ -85,14 +109,26 @@ export class SlackUpdateSink implements ReplySink {
           this.target.logger,
         ),
       });
+      if (this.newest?.ts === messageId) this.newest = { ts: messageId, text, phase };
     } catch (error) {
       throw asSinkError(error);
     }
   }
 
-  /** Takes over a message posted another way (a finished native stream): it gets the buttons from now on. */
-  adopt(ts: string): void {
+  /**
+   * Takes over a message posted another way (a finished native stream): it gets the buttons from
+   * now on. `shown` is what it shows when known, so its buttons can go once a later part follows.
+   */
+  adopt(ts: string, shown?: { text: string; phase: ReplyPhase }): void {
     if (!this.posted.includes(ts)) this.posted.push(ts);
+    if (shown) this.newest = { ts, ...shown };
+  }
+
+  /** A later part was posted another way (a new native stream): the newest known part loses its buttons. */
+  async retireNewest(): Promise<void> {
+    const previous = this.newest;
+    this.newest = undefined;
+    if (previous) await this.clearButtons(previous);
   }
 
   async notice(text: string): Promise<void> {

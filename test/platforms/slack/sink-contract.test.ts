@@ -108,8 +108,6 @@ function rateLimiter(methods: string[]) {
 
 describeSinkContract({
   name: 'Slack post-then-update (SlackUpdateSink)',
-  // Bug: a finished earlier part keeps Regenerate and 👍/👎 once the next part is posted.
-  knownGaps: ['phase-on-last-message-only'],
   async create() {
     const place = freshPlace();
     const limits = rateLimiter(['chat.update', 'chat.postMessage']);
@@ -125,8 +123,6 @@ describeSinkContract({
 
 describeSinkContract({
   name: 'Slack native streaming (SlackNativeStreamSink)',
-  // Bug: a finished earlier part keeps Regenerate and 👍/👎 once the next part is posted.
-  knownGaps: ['phase-on-last-message-only'],
   async create() {
     const place = freshPlace();
     const sink = new SlackNativeStreamSink(targetIn(place), {
