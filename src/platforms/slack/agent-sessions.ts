@@ -9,6 +9,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../log.js';
+import type { WorkspaceBudget } from './update-budget.js';
 import { slackErrorCode } from './web-api.js';
 
 /** Slack takes titles up to 200 characters; a session list shows far fewer, so keep them short. */
@@ -36,6 +37,8 @@ export class AgentSessions {
   constructor(
     private readonly client: WebClient,
     private readonly logger: Logger,
+    /** Each call takes a token first, so a burst of turns in one workspace draws no 429. */
+    private readonly budget: WorkspaceBudget,
   ) {}
 
   /**
@@ -78,6 +81,9 @@ export class AgentSessions {
   private async call<T>(thread: SessionThread, task: () => Promise<T>): Promise<T | undefined> {
     if (this.notAgent.has(thread.workspace)) return undefined;
     try {
+      await this.budget.take(thread.workspace);
+      // Another call may have learned, while this one waited, that sessions are not for this app.
+      if (this.notAgent.has(thread.workspace)) return undefined;
       return await task();
     } catch (error) {
       const code = slackErrorCode(error);

@@ -18,7 +18,7 @@ import { RecentConversations } from './recent-conversations.js';
 import { SlackReplies } from './reply.js';
 import { createSlackResolver } from './resolver.js';
 import { SlackShortcuts } from './shortcuts.js';
-import { type BudgetOptions, CHAT_UPDATE_BUDGET } from './update-budget.js';
+import { AGENT_SESSION_BUDGET, type BudgetOptions, CHAT_UPDATE_BUDGET } from './update-budget.js';
 import { webClientOptions } from './web-api.js';
 
 export type { PlatformHandle };
@@ -29,7 +29,7 @@ const SLACK_API_DEFAULT = 'https://slack.com/api/';
 /** Knobs for tests and benchmarks; production uses the defaults. */
 export interface SlackStartOptions {
   commandNames?: Partial<SlackCommandNames>;
-  budgets?: { update?: BudgetOptions; append?: BudgetOptions };
+  budgets?: { update?: BudgetOptions; append?: BudgetOptions; sessions?: BudgetOptions };
   maxStreamAgeMs?: number;
   /** Merged into the WebClient options (tests set a small retryConfig). */
   clientOptions?: WebClientOptions;
@@ -106,6 +106,12 @@ export async function startSlack(
         // One instance keeps its own count; several on Redis share the workspace's limit.
         ...(deps.store.kind === 'redis'
           ? { shared: { limiter: deps.store.rateLimiter, method: 'chat.update' } }
+          : {}),
+      },
+      sessions: {
+        ...AGENT_SESSION_BUDGET,
+        ...(deps.store.kind === 'redis'
+          ? { shared: { limiter: deps.store.rateLimiter, method: 'agents.sessions' } }
           : {}),
       },
       ...options.budgets,

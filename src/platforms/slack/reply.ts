@@ -16,6 +16,7 @@ import { AgentSessions, type SessionThread } from './agent-sessions.js';
 import { NativeStreamingSupport, SlackNativeStreamSink } from './native-stream-sink.js';
 import type { RecentConversations } from './recent-conversations.js';
 import {
+  AGENT_SESSION_BUDGET,
   APPEND_STREAM_BUDGET,
   type BudgetOptions,
   CHAT_UPDATE_BUDGET,
@@ -45,7 +46,7 @@ export class SlackReplies {
       engine: ConversationEngineApi;
       config: Config;
       logger: Logger;
-      budgets?: { update?: BudgetOptions; append?: BudgetOptions };
+      budgets?: { update?: BudgetOptions; append?: BudgetOptions; sessions?: BudgetOptions };
       /** Native streams older than this are continued in a new message (tests shorten it). */
       maxStreamAgeMs?: number;
       /** Where each asker's latest answered thread per channel is kept (a bare /gemini-reset). */
@@ -54,7 +55,11 @@ export class SlackReplies {
   ) {
     this.updateBudget = new WorkspaceBudget(deps.budgets?.update ?? CHAT_UPDATE_BUDGET);
     this.appendBudget = new WorkspaceBudget(deps.budgets?.append ?? APPEND_STREAM_BUDGET);
-    this.sessions = new AgentSessions(deps.client, deps.logger);
+    this.sessions = new AgentSessions(
+      deps.client,
+      deps.logger,
+      new WorkspaceBudget(deps.budgets?.sessions ?? AGENT_SESSION_BUDGET),
+    );
   }
 
   /** Answers `turn` in `channel` (in `threadTs`, or top-level when undefined). Never throws. */

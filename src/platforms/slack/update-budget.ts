@@ -91,3 +91,8 @@ export class WorkspaceBudget {
 export const CHAT_UPDATE_BUDGET: BudgetOptions = { perMinute: 50, burst: 10 };
 /** chat.appendStream is Tier 4 ("100+ per minute"). */
 export const APPEND_STREAM_BUDGET: BudgetOptions = { perMinute: 90, burst: 15 };
+/**
+ * agents.sessions.setStatus and rename, together: Tier 3 like chat.update. Every turn in a thread
+ * makes two calls (processing, then active), so twenty mentions at once would spend a burst twice.
+ */
+export const AGENT_SESSION_BUDGET: BudgetOptions = { perMinute: 50, burst: 10 };

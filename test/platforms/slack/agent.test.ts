@@ -182,3 +182,45 @@ describe('an app still on assistant_view', () => {
     }
   });
 });
+
+describe('agent sessions under a burst of turns', () => {
+  let burstBot: SlackBot;
+  beforeAll(async () => {
+    // Slack's limit for agents.sessions.setStatus tightened to 3 at once, the bot's budget to 2 (a
+    // token of headroom for calls that bunch up in transit, as the production budget keeps half of
+    // Slack's burst): four turns at once make eight calls, which must wait instead of drawing 429s.
+    burstBot = await startSlackBot({
+      start: {
+        budgets: {
+          update: { perMinute: 6_000, burst: 100 },
+          sessions: { perMinute: 120, burst: 2 },
+        },
+      },
+    });
+    burstBot.slack.rateLimits.set('agents.sessions.setStatus', { perMinute: 120, burst: 3 });
+  });
+  afterAll(async () => {
+    await burstBot?.close();
+  });
+
+  it('every session still goes processing then active, and Slack answers no call 429', async () => {
+    const threads = ['C931', 'C932', 'C933', 'C934'].map((channel) => ({ channel, ts: userTs() }));
+    for (const _ of threads) burstBot.upstream.enqueue({ content: ['fine'] });
+    await Promise.all(
+      threads.map(({ channel, ts }) =>
+        burstBot.send.event(
+          appMention({ channel, user: 'U3', text: `<@${burstBot.slack.botUserId}> hello`, ts }),
+        ),
+      ),
+    );
+    for (const { channel, ts } of threads) await burstBot.finishedReply(channel, ts);
+    await burstBot.handle.idle();
+    expect(burstBot.slack.calls.filter((call) => call.status === 429).map((call) => call.method)).toEqual([]);
+    for (const { channel, ts } of threads) {
+      expect(burstBot.slack.state.sessions.get(`${channel}/${ts}`)?.statuses).toEqual([
+        'processing',
+        'active',
+      ]);
+    }
+  });
+});
