@@ -174,7 +174,8 @@ async function throughput(
       ),
     ),
   );
-  const seconds = (performance.now() - startedAt) / 1000;
+  const endedAt = performance.now();
+  const seconds = (endedAt - startedAt) / 1000;
   await Promise.all(instances.map((instance) => instance.close()));
   const done = outcomes.filter((outcome) => outcome.status === 'done').length;
   const rate = done / seconds;
@@ -202,6 +203,13 @@ async function throughput(
       section: 'scale',
       metric: `${label}: slots busy from the first admission to the last release`,
       value: `${fmt(100 * utilisation, 1)} %`,
+    },
+    {
+      // The wall time outside that window: before the first slot (turns taking their locks and
+      // reading history, all at once on one connection per instance) and after the last (saves).
+      section: 'scale',
+      metric: `${label}: outside the slots: sent → first admission / last release → last turn done`,
+      value: `${fmt(gateLog.firstAdmittedAt - startedAt, 1)} / ${fmt(endedAt - gateLog.lastReleasedAt, 1)} ms`,
     },
     {
       section: 'scale',

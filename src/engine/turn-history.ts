@@ -26,7 +26,11 @@ export async function prepareTurn(
   mode: IncomingTurn['mode'],
   signal: AbortSignal,
 ) {
-  const history = await context.store.history.load(turn.key);
+  // Independent reads, at once: one store round trip fewer before the upstream slot is asked for.
+  const [history, settings] = await Promise.all([
+    context.store.history.load(turn.key),
+    context.settings(turn.key),
+  ]);
   let earlier = history;
   let userTurn: Turn = {
     role: 'user',
@@ -49,7 +53,6 @@ export async function prepareTurn(
     if (edited >= 0) earlier = history.slice(0, edited);
   }
 
-  const settings = await context.settings(turn.key);
   const built = await buildMessages({
     systemPrompt: settings.systemPrompt,
     turns: fitHistory([...earlier, userTurn], context.config.history, context.config.attachments),
