@@ -32,6 +32,7 @@ import {
   type UsageTotals,
 } from '../store/types.js';
 import type { UpstreamClient, Usage } from '../upstream/types.js';
+import { WaitingQueue } from '../waiting-queue.js';
 import { type BudgetLine, type BudgetSubject, SpendBudgets } from './budgets.js';
 import type { ConversationEngineApi } from './conversation-engine-api.js';
 import { describeError } from './describe-error.js';
@@ -100,6 +101,8 @@ export class ConversationEngine implements ConversationEngineApi {
   private readonly finishing = new Map<string, FinishingTurn>();
   /** Every turn past its checks, streaming or still waiting for the lock or the queue (shutdown). */
   private readonly inFlight = new Set<AbortController>();
+  /** Shutdown waits here for the last turn in flight to end (`whenIdle`). */
+  private readonly idleWaiters = new WaitingQueue();
   /** Every turn in flight by conversation and prompt message id, so an edit cancels only its own. */
   private readonly byPrompt = new Map<string, AbortController>();
   /** Tells this engine's stop requests apart from other instances' (it acts on its own at once). */
@@ -314,6 +317,7 @@ export class ConversationEngine implements ConversationEngineApi {
       await lock?.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
       // Last: shutdown closes the store once no turn is in flight, so the lock must be gone by then.
       this.inFlight.delete(controller);
+      if (this.inFlight.size === 0) this.idleWaiters.admitAll();
     }
   }
 
@@ -374,6 +378,12 @@ export class ConversationEngine implements ConversationEngineApi {
   /** Turns past their checks and not yet finished: streaming, or waiting for the lock or a slot. */
   get turnsInFlight(): number {
     return this.inFlight.size;
+  }
+
+  /** Resolves true once no turn is in flight (at once if none is), false after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<boolean> {
+    if (this.inFlight.size === 0) return Promise.resolve(true);
+    return this.idleWaiters.wait({ timeoutMs });
   }
 
   isStreaming(key: ConversationKey): boolean {

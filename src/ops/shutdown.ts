@@ -17,7 +17,6 @@
  * again relayed by tsx. A parent process that goes away (npm exiting without forwarding a SIGTERM)
  * starts the same graceful shutdown.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PlatformHandle } from '../platforms/types.js';
@@ -33,6 +32,8 @@ export interface DrainableEngine {
   /** Turns past their checks and not yet finished: streaming, or waiting for the lock or a slot. */
   readonly turnsInFlight: number;
   readonly activeStreams: number;
+  /** True once no turn is in flight, false after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<boolean>;
 }
 
 /** What shutdown needs of the process's runtime (src/runtime.ts's Runtime is one). */
@@ -71,8 +72,6 @@ export interface ShutdownControl {
   shutdown(reason: string): Promise<void>;
 }
 
-/** How often the drain looks at the engine's count of turns in flight (the engine sends no event). */
-const POLL_MS = 50;
 /** A repeat of the first signal within this window is the same signal delivered twice. */
 const DUPLICATE_SIGNAL_MS = 1_000;
 /** Beyond grace + final edits: platforms, HTTP and the store get this long to close. */
@@ -95,11 +94,11 @@ export function installShutdown(deps: ShutdownDependencies): ShutdownControl {
       'shutting down',
     );
 
-    const finishedInTime = await waitUntil(() => engine.turnsInFlight === 0, graceMs);
+    const finishedInTime = await engine.whenIdle(graceMs);
     if (!finishedInTime) {
       const cancelled = engine.stopAll();
       logger.warn({ cancelled }, 'grace period over: interrupting the remaining replies');
-      if (!(await waitUntil(() => engine.turnsInFlight === 0, finalEditMs))) {
+      if (!(await engine.whenIdle(finalEditMs))) {
         logger.warn({ left: engine.turnsInFlight }, 'some replies did not end after being interrupted');
       }
     }
@@ -165,14 +164,4 @@ export function installShutdown(deps: ShutdownDependencies): ShutdownControl {
     });
   }
   return { isShuttingDown: () => running !== undefined, shutdown };
-}
-
-/** Polls `condition` until it holds (true) or `timeoutMs` passed (false). */
-async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
-  }
-  return true;
 }

@@ -55,6 +55,19 @@ describe('shutdown, as the user reads it', () => {
     );
     expect(await t.store.history.load(turn('long please').key)).toEqual([]);
   });
+
+  it('whenIdle settles true when the last turn in flight has ended, false when it outlasts the wait', async () => {
+    expect(await t.engine.whenIdle(0)).toBe(true);
+    t.emulator.enqueue({ content: Array.from({ length: 20 }, (_, i) => `w${i} `), chunkDelayMs: 20 });
+    const sink = new RecordingSink();
+    const running = t.engine.handleTurn(turn('idle please'), sink);
+    await waitFor(() => t.engine.turnsInFlight === 1);
+    expect(await t.engine.whenIdle(50)).toBe(false);
+    const idle = t.engine.whenIdle(60_000);
+    expect((await running).status).toBe('done');
+    expect(await idle).toBe(true);
+    expect(t.engine.turnsInFlight).toBe(0);
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
