@@ -18,7 +18,12 @@ import { RecentConversations } from './recent-conversations.js';
 import { SlackReplies } from './reply.js';
 import { createSlackResolver } from './resolver.js';
 import { SlackShortcuts } from './shortcuts.js';
-import { AGENT_SESSION_BUDGET, type BudgetOptions, CHAT_UPDATE_BUDGET } from './update-budget.js';
+import {
+  AGENT_SESSION_BUDGET,
+  type BudgetOptions,
+  CHAT_UPDATE_BUDGET,
+  STREAM_START_STOP_BUDGET,
+} from './update-budget.js';
 import { webClientOptions } from './web-api.js';
 
 export type { PlatformHandle };
@@ -29,7 +34,12 @@ const SLACK_API_DEFAULT = 'https://slack.com/api/';
 /** Knobs for tests and benchmarks; production uses the defaults. */
 export interface SlackStartOptions {
   commandNames?: Partial<SlackCommandNames>;
-  budgets?: { update?: BudgetOptions; append?: BudgetOptions; sessions?: BudgetOptions };
+  budgets?: {
+    update?: BudgetOptions;
+    append?: BudgetOptions;
+    stream?: BudgetOptions;
+    sessions?: BudgetOptions;
+  };
   maxStreamAgeMs?: number;
   /** Merged into the WebClient options (tests set a small retryConfig). */
   clientOptions?: WebClientOptions;
@@ -106,6 +116,12 @@ export async function startSlack(
         // One instance keeps its own count; several on Redis share the workspace's limit.
         ...(deps.store.kind === 'redis'
           ? { shared: { limiter: deps.store.rateLimiter, method: 'chat.update' } }
+          : {}),
+      },
+      stream: {
+        ...STREAM_START_STOP_BUDGET,
+        ...(deps.store.kind === 'redis'
+          ? { shared: { limiter: deps.store.rateLimiter, method: 'chat.startStream+stopStream' } }
           : {}),
       },
       sessions: {

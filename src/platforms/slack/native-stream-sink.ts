@@ -56,6 +56,8 @@ export interface NativeStreamOptions {
   recipientTeamId: string;
   support: NativeStreamingSupport;
   appendBudget: WorkspaceBudget;
+  /** chat.startStream and chat.stopStream (Tier 2): one token each, so many replies at once draw no 429. */
+  streamBudget: WorkspaceBudget;
   updateBudget: WorkspaceBudget;
   /** A stream older than this is finished and continued in a new message (default 4.5 minutes). */
   maxStreamAgeMs?: number;
@@ -175,6 +177,7 @@ export class SlackNativeStreamSink implements ReplySink {
   }
 
   private async startStream(markdown: string, task?: TaskUpdateChunk): Promise<string> {
+    await this.options.streamBudget.take(this.target.key.workspace);
     const result = await this.target.client.chat.startStream({
       channel: this.target.channel,
       thread_ts: this.target.threadTs,
@@ -288,6 +291,7 @@ export class SlackNativeStreamSink implements ReplySink {
     }
     try {
       const task = this.closingTask(phase === 'interrupted' ? 'error' : 'complete');
+      await this.options.streamBudget.take(this.target.key.workspace);
       await this.target.client.chat.stopStream({
         channel: this.target.channel,
         ts: message.ts,
@@ -314,6 +318,7 @@ export class SlackNativeStreamSink implements ReplySink {
   private async stopQuietly(ts: string): Promise<void> {
     try {
       const task = this.closingTask('complete');
+      await this.options.streamBudget.take(this.target.key.workspace);
       await this.target.client.chat.stopStream({
         channel: this.target.channel,
         ts,

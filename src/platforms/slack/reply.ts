@@ -20,6 +20,7 @@ import {
   APPEND_STREAM_BUDGET,
   type BudgetOptions,
   CHAT_UPDATE_BUDGET,
+  STREAM_START_STOP_BUDGET,
   WorkspaceBudget,
 } from './update-budget.js';
 import { SlackUpdateSink } from './update-sink.js';
@@ -32,6 +33,7 @@ const RATE_LIMITED_REACTION = 'hourglass_flowing_sand';
 export class SlackReplies {
   readonly updateBudget: WorkspaceBudget;
   readonly appendBudget: WorkspaceBudget;
+  readonly streamBudget: WorkspaceBudget;
   readonly nativeSupport = new NativeStreamingSupport();
   /** Streams Slack stopped itself (its stop button), by message ts; the oldest are dropped past 10,000. */
   private readonly stoppedBySlack = new Set<string>();
@@ -46,7 +48,12 @@ export class SlackReplies {
       engine: ConversationEngineApi;
       config: Config;
       logger: Logger;
-      budgets?: { update?: BudgetOptions; append?: BudgetOptions; sessions?: BudgetOptions };
+      budgets?: {
+        update?: BudgetOptions;
+        append?: BudgetOptions;
+        stream?: BudgetOptions;
+        sessions?: BudgetOptions;
+      };
       /** Native streams older than this are continued in a new message (tests shorten it). */
       maxStreamAgeMs?: number;
       /** Where each asker's latest answered thread per channel is kept (a bare /gemini-reset). */
@@ -55,6 +62,7 @@ export class SlackReplies {
   ) {
     this.updateBudget = new WorkspaceBudget(deps.budgets?.update ?? CHAT_UPDATE_BUDGET);
     this.appendBudget = new WorkspaceBudget(deps.budgets?.append ?? APPEND_STREAM_BUDGET);
+    this.streamBudget = new WorkspaceBudget(deps.budgets?.stream ?? STREAM_START_STOP_BUDGET);
     this.sessions = new AgentSessions(
       deps.client,
       deps.logger,
@@ -91,6 +99,7 @@ export class SlackReplies {
           recipientTeamId: where.userTeamId,
           support: this.nativeSupport,
           appendBudget: this.appendBudget,
+          streamBudget: this.streamBudget,
           updateBudget: this.updateBudget,
           showReasoning: config.reasoningDisplay === 'text',
           stoppedBySlack: (ts) => this.stoppedBySlack.has(ts),

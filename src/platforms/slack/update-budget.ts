@@ -92,6 +92,11 @@ export const CHAT_UPDATE_BUDGET: BudgetOptions = { perMinute: 50, burst: 10 };
 /** chat.appendStream is Tier 4 ("100+ per minute"). */
 export const APPEND_STREAM_BUDGET: BudgetOptions = { perMinute: 90, burst: 15 };
 /**
+ * chat.startStream and chat.stopStream together: Tier 2 ("20+ per minute"). A reply makes one of
+ * each (more past a part boundary), so the budget keeps half of a burst of 10 in reserve.
+ */
+export const STREAM_START_STOP_BUDGET: BudgetOptions = { perMinute: 20, burst: 5 };
+/**
  * agents.sessions.setStatus and rename, together: Tier 3 like chat.update. Every turn in a thread
  * makes two calls (processing, then active), so twenty mentions at once would spend a burst twice.
  */

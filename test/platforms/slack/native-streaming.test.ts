@@ -233,3 +233,38 @@ describe('native streaming with REASONING_DISPLAY=text', () => {
     expect(task.details).not.toMatch(/<[!@#]/);
   });
 });
+
+describe('native streaming under a burst of replies', () => {
+  let burstBot: SlackBot;
+  beforeAll(async () => {
+    // chat.startStream / stopStream tightened to 3 at once, the bot's budget for them to 2 (a token
+    // of headroom, as the production budget keeps half of Slack's burst): four replies at once make
+    // eight calls, which must wait their turn instead of drawing 429s.
+    burstBot = await startSlackBot({
+      env: { SLACK_NATIVE_STREAMING: 'true' },
+      start: { budgets: { stream: { perMinute: 120, burst: 2 } } },
+    });
+    for (const method of ['chat.startStream', 'chat.stopStream'])
+      burstBot.slack.rateLimits.set(method, { perMinute: 120, burst: 3 });
+  });
+  afterAll(async () => {
+    await burstBot?.close();
+  });
+
+  it('every reply streams and ends exact, and Slack answers no start or stop 429', async () => {
+    const threads = ['C561', 'C562', 'C563', 'C564'].map((channel) => ({ channel, ts: userTs() }));
+    for (const _ of threads) burstBot.upstream.enqueue({ content: ['all ', 'fine'], chunkDelayMs: 50 });
+    await Promise.all(
+      threads.map(({ channel, ts }) =>
+        burstBot.send.event(
+          appMention({ channel, user: 'U7', text: `<@${burstBot.slack.botUserId}> go`, ts }),
+        ),
+      ),
+    );
+    for (const { channel, ts } of threads) {
+      const [reply] = await burstBot.finishedReply(channel, ts);
+      expect(reply!.text).toBe('all fine');
+    }
+    expect(burstBot.slack.calls.filter((call) => call.status === 429).map((call) => call.method)).toEqual([]);
+  });
+});

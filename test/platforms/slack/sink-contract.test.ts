@@ -129,6 +129,7 @@ describeSinkContract({
       recipientTeamId: emu.teamId,
       support: new NativeStreamingSupport(),
       appendBudget: roomyBudget(),
+      streamBudget: roomyBudget(),
       updateBudget: roomyBudget(),
     });
     // The engine tells the sink when the answer's content begins (onContent); every text this
