@@ -3,8 +3,7 @@
  * first, page by page), up to a count: what `/gemini-summarize` summarizes.
  */
 import type { WebClient } from '@slack/web-api';
-import type { SlackFile } from './normalize.js';
-import type { ThreadMessage } from './thread-reader.js';
+import { messageOf, type ThreadMessage } from './thread-reader.js';
 import { withRateLimitRetry } from './web-api.js';
 
 /** Slack's default page size (it recommends no more than 200, and may return fewer than asked). */
@@ -27,14 +26,7 @@ export async function readChannel(
       }),
     );
     for (const message of page.messages ?? []) {
-      messages.push({
-        ts: message.ts ?? '',
-        user: message.user,
-        botId: message.bot_id,
-        subtype: message.subtype,
-        text: message.text ?? '',
-        files: (message.files ?? []) as SlackFile[],
-      });
+      messages.push(messageOf(message));
     }
     cursor = page.has_more ? page.response_metadata?.next_cursor || undefined : undefined;
   } while (cursor && messages.length < count);

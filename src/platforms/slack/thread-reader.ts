@@ -19,6 +19,28 @@ export interface ThreadMessage {
   files: SlackFile[];
 }
 
+/** The fields both readers take from a Web API message (conversations.replies or .history). */
+interface WireMessage {
+  ts?: string;
+  user?: string;
+  bot_id?: string;
+  subtype?: string;
+  text?: string;
+  files?: readonly unknown[];
+}
+
+/** A message as the readers hand it on; the thread it belongs to is the thread reader's to add. */
+export function messageOf(message: WireMessage): ThreadMessage {
+  return {
+    ts: message.ts ?? '',
+    user: message.user,
+    botId: message.bot_id,
+    subtype: message.subtype,
+    text: message.text ?? '',
+    files: (message.files ?? []) as SlackFile[],
+  };
+}
+
 /** More than this many messages of one thread are not read (Slack pages at up to 1,000). */
 const MAX_MESSAGES = 1_000;
 const PAGE_SIZE = 200;
@@ -40,15 +62,7 @@ export async function readThread(
       }),
     );
     for (const message of page.messages ?? []) {
-      messages.push({
-        ts: message.ts ?? '',
-        threadTs: message.thread_ts,
-        user: message.user,
-        botId: message.bot_id,
-        subtype: (message as { subtype?: string }).subtype,
-        text: message.text ?? '',
-        files: (message.files ?? []) as SlackFile[],
-      });
+      messages.push({ ...messageOf(message), threadTs: message.thread_ts });
     }
     cursor = page.response_metadata?.next_cursor || undefined;
   } while (cursor && messages.length < MAX_MESSAGES);

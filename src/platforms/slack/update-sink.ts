@@ -109,7 +109,8 @@ export class SlackUpdateSink implements ReplySink {
           this.target.logger,
         ),
       });
-      if (this.newest?.ts === messageId) this.newest = { ts: messageId, text, phase };
+      // The newest message is the last posted or adopted one, whichever way it was shown before.
+      if (this.posted.at(-1) === messageId) this.newest = { ts: messageId, text, phase };
     } catch (error) {
       throw asSinkError(error);
     }
